@@ -1,0 +1,1 @@
+"""The ``glotta`` command line."""

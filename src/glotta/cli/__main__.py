@@ -1,0 +1,3 @@
+from glotta.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""Reading tasks, benchmarks and corpora into typed, validated objects."""

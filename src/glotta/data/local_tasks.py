@@ -1,0 +1,298 @@
+"""Load a task folder (BEIR retrieval layout, or JSONL for the other types) into a typed task.
+
+A folder may carry a ``task.yaml``; whatever neither it nor the benchmark entry says (type,
+language, name) is inferred from the files and the folder names, and reported as inferred.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+
+import yaml
+
+from glotta.data.languages import normalise_language
+from glotta.data.records import read_jsonl, read_tsv
+from glotta.data.task_spec import TaskSpec, parse_task_spec
+from glotta.data.tasks import (
+    BitextTask,
+    ClassificationTask,
+    Document,
+    PairClassificationTask,
+    RetrievalTask,
+    STSTask,
+    Task,
+    TaskMetadata,
+    TaskType,
+)
+from glotta.errors import GlottaError
+
+DEFAULT_SPLIT = "test"
+_STR = str
+_LABEL = (str, int)
+_NUMBER = (int, float)
+
+
+def load_task_folder(spec: TaskSpec) -> Task:
+    """Read and validate the task at ``spec.path``; ``spec`` overrides ``task.yaml``."""
+    folder = spec.path
+    assert folder is not None
+    if not folder.is_dir():
+        raise GlottaError(
+            "task folder not found",
+            fix="check the path, or set --data-root / GLOTTA_DATA to the folder that holds 'tasks/'",
+            path=folder,
+        )
+    spec = _read_task_yaml(folder).updated(spec)
+    inferred: list[str] = []
+    task_type = spec.type
+    if task_type is None:
+        task_type = _infer_type(folder, spec.split or DEFAULT_SPLIT)
+        inferred.append("type")
+    languages = spec.languages
+    if languages is None:
+        languages = _infer_languages(folder, task_type)
+        inferred.append("language")
+    split = spec.split or DEFAULT_SPLIT
+    metadata = TaskMetadata(
+        name=spec.name or folder.name,
+        type=task_type,
+        languages=languages,
+        split=split,
+        source=str(folder),
+        revision=spec.revision or "",
+        license=spec.license,
+        origin=spec.origin,
+        hf_subset=spec.subset or "default",
+        inferred=tuple(inferred),
+    )
+    reader = _READERS[task_type]
+    task, files = reader(folder, metadata)
+    if not spec.revision:
+        task.metadata = _with_revision(metadata, files)
+    return task
+
+
+def _read_task_yaml(folder: Path) -> TaskSpec:
+    path = folder / "task.yaml"
+    if not path.exists():
+        return TaskSpec()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise GlottaError(
+            f"malformed YAML ({getattr(exc, 'problem', exc)})",
+            path=path,
+            line=mark.line + 1 if mark else None,
+        ) from None
+    if "path" in raw or "hf" in raw:
+        raise GlottaError("task.yaml describes its own folder; remove 'path'/'hf'", path=path)
+    return parse_task_spec(raw, where=str(path), base=folder)
+
+
+def _split_file(folder: Path, split: str, *, layout: str) -> Path:
+    path = folder / f"{split}.jsonl"
+    if not path.exists():
+        available = sorted(p.stem for p in folder.glob("*.jsonl"))
+        raise GlottaError(
+            f"split {split!r} not found ({layout} tasks keep it in {split}.jsonl)",
+            fix=f"choose one of the splits present: {', '.join(available) or 'none'}",
+            path=folder,
+        )
+    return path
+
+
+def _infer_type(folder: Path, split: str) -> TaskType:
+    if (folder / "corpus.jsonl").exists() or (folder / "queries.jsonl").exists():
+        return TaskType.RETRIEVAL
+    path = _split_file(folder, split, layout="non-retrieval")
+    first = next(read_jsonl(path, {}), None)
+    if first is None:
+        raise GlottaError("no records", fix="the file needs at least one JSON line", path=path)
+    keys = set(first[1])
+    if {"sentence1", "sentence2", "score"} <= keys:
+        return TaskType.STS
+    if {"sentence1", "sentence2", "label"} <= keys:
+        return TaskType.PAIR_CLASSIFICATION
+    if {"sentence1", "sentence2"} <= keys:
+        return TaskType.BITEXT
+    if {"text", "label"} <= keys:
+        return TaskType.CLASSIFICATION
+    raise GlottaError(
+        f"cannot tell the task type from the fields {sorted(keys)}",
+        fix="add a task.yaml with 'type:' (retrieval, sts, classification, "
+        "pair_classification, bitext) or use the layouts of the data README",
+        path=path,
+        line=first[0],
+    )
+
+
+def _infer_languages(folder: Path, task_type: TaskType) -> tuple[str, ...]:
+    """Bitext folders end in ``_<src>_<tgt>``; others sit in a language folder or end in ``_<lang>``."""
+    parts = folder.name.split("_")
+    if task_type is TaskType.BITEXT and len(parts) >= 3:
+        pair = _codes_or_none(parts[-2:])
+        if pair:
+            return pair
+    for candidate in (folder.parent.name, parts[-1]):
+        found = _codes_or_none([candidate])
+        if found:
+            return found
+    raise GlottaError(
+        "cannot infer the task language from the folder names",
+        fix="add a task.yaml with 'language: ita' (or name the folder after the language)",
+        path=folder,
+    )
+
+
+def _codes_or_none(codes: list[str]) -> tuple[str, ...] | None:
+    if not all(2 <= len(code) <= 3 and code.isalpha() for code in codes):
+        return None
+    try:
+        return tuple(normalise_language(code) for code in codes)
+    except GlottaError:
+        return None
+
+
+def _with_revision(metadata: TaskMetadata, files: list[Path]) -> TaskMetadata:
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return TaskMetadata(**{**metadata.__dict__, "revision": digest.hexdigest()[:40]})
+
+
+def _unique(seen: dict[str, object], key: str, path: Path, line: int, what: str) -> None:
+    if key in seen:
+        raise GlottaError(
+            f"duplicate {what} {key!r}",
+            fix=f"every {what} must appear once; remove or rename the repeat",
+            path=path,
+            line=line,
+        )
+
+
+def _read_retrieval(folder: Path, metadata: TaskMetadata) -> tuple[RetrievalTask, list[Path]]:
+    corpus_path, queries_path = folder / "corpus.jsonl", folder / "queries.jsonl"
+    qrels_path = folder / "qrels" / f"{metadata.split}.tsv"
+    if not qrels_path.exists():
+        available = sorted(p.stem for p in (folder / "qrels").glob("*.tsv"))
+        raise GlottaError(
+            f"split {metadata.split!r} has no relevance judgements (qrels/{metadata.split}.tsv)",
+            fix=f"choose one of the splits present: {', '.join(available) or 'none'}",
+            path=folder,
+        )
+    corpus: dict[str, Document] = {}
+    for line, record in read_jsonl(corpus_path, {"_id": _STR, "text": _STR}):
+        _unique(corpus, record["_id"], corpus_path, line, "document id")
+        title = record.get("title") or ""
+        if not isinstance(title, str):
+            raise GlottaError("field 'title' must be a string", path=corpus_path, line=line)
+        if not (title.strip() or record["text"].strip()):
+            raise GlottaError(
+                f"document {record['_id']!r} has no text",
+                fix="remove the document or give it a title or text",
+                path=corpus_path,
+                line=line,
+            )
+        corpus[record["_id"]] = Document(title=title, text=record["text"])
+    queries: dict[str, str] = {}
+    for line, record in read_jsonl(queries_path, {"_id": _STR, "text": _STR}, ("text",)):
+        _unique(queries, record["_id"], queries_path, line, "query id")
+        queries[record["_id"]] = record["text"]
+    qrels: dict[str, dict[str, int]] = {}
+    for line, (query_id, doc_id, score) in read_tsv(qrels_path, columns=3):
+        where = {"path": qrels_path, "line": line}
+        if query_id not in queries:
+            raise GlottaError(f"query id {query_id!r} is not in queries.jsonl",
+                              fix="remove the judgement or add the query", **where)
+        if doc_id not in corpus:
+            raise GlottaError(f"corpus id {doc_id!r} is not in corpus.jsonl",
+                              fix="remove the judgement or add the document", **where)
+        try:
+            relevance = int(score)
+        except ValueError:
+            raise GlottaError(f"relevance score {score!r} is not an integer", **where) from None
+        if doc_id in qrels.get(query_id, {}):
+            raise GlottaError(f"duplicate judgement for ({query_id!r}, {doc_id!r})", **where)
+        qrels.setdefault(query_id, {})[doc_id] = relevance
+    if not qrels:
+        raise GlottaError("no relevance judgements", path=qrels_path)
+    judged = {query_id: queries[query_id] for query_id in queries if query_id in qrels}
+    task = RetrievalTask(metadata, corpus, judged, qrels, unjudged_queries=len(queries) - len(judged))
+    return task, [corpus_path, queries_path, qrels_path]
+
+
+def _read_sts(folder: Path, metadata: TaskMetadata) -> tuple[STSTask, list[Path]]:
+    path = _split_file(folder, metadata.split, layout="sts")
+    first, second, scores = [], [], []
+    fields = {"sentence1": _STR, "sentence2": _STR, "score": _NUMBER}
+    for line, record in read_jsonl(path, fields, ("sentence1", "sentence2")):
+        if not math.isfinite(record["score"]):
+            raise GlottaError(f"score {record['score']!r} is not a number",
+                              fix="give every pair a finite gold score", path=path, line=line)
+        first.append(record["sentence1"])
+        second.append(record["sentence2"])
+        scores.append(float(record["score"]))
+    return STSTask(metadata, first, second, scores), [path]
+
+
+def _read_classification(folder: Path, metadata: TaskMetadata) -> tuple[ClassificationTask, list[Path]]:
+    test_path = _split_file(folder, metadata.split, layout="classification")
+    train_path = _split_file(folder, "train", layout="classification")
+    split_data = []
+    for path in (train_path, test_path):
+        texts, labels = [], []
+        for _, record in read_jsonl(path, {"text": _STR, "label": _LABEL}, ("text",)):
+            texts.append(record["text"])
+            labels.append(str(record["label"]))
+        split_data.append((texts, labels))
+    (train_texts, train_labels), (test_texts, test_labels) = split_data
+    task = ClassificationTask(metadata, train_texts, train_labels, test_texts, test_labels)
+    return task, [train_path, test_path]
+
+
+def _read_pairs(folder: Path, metadata: TaskMetadata) -> tuple[PairClassificationTask, list[Path]]:
+    path = _split_file(folder, metadata.split, layout="pair classification")
+    first, second, labels = [], [], []
+    fields = {"sentence1": _STR, "sentence2": _STR, "label": _LABEL}
+    for _, record in read_jsonl(path, fields, ("sentence1", "sentence2")):
+        first.append(record["sentence1"])
+        second.append(record["sentence2"])
+        labels.append(str(record["label"]))
+    return PairClassificationTask(metadata, first, second, labels), [path]
+
+
+def _read_bitext(folder: Path, metadata: TaskMetadata) -> tuple[BitextTask, list[Path]]:
+    path = _split_file(folder, metadata.split, layout="bitext")
+    first, second, ids = [], [], []
+    for line, record in read_jsonl(path, {"sentence1": _STR, "sentence2": _STR},
+                                   ("sentence1", "sentence2")):
+        first.append(record["sentence1"])
+        second.append(record["sentence2"])
+        ids.append(str(record.get("id", line)))
+    return BitextTask(metadata, first, second, ids), [path]
+
+
+_READERS = {
+    TaskType.RETRIEVAL: _read_retrieval,
+    TaskType.STS: _read_sts,
+    TaskType.CLASSIFICATION: _read_classification,
+    TaskType.PAIR_CLASSIFICATION: _read_pairs,
+    TaskType.BITEXT: _read_bitext,
+}
+
+
+def describe(task: Task) -> dict[str, int]:
+    """Counts shown by ``glotta tasks``."""
+    if isinstance(task, RetrievalTask):
+        return {"queries": len(task.queries), "documents": len(task.corpus),
+                "judgements": sum(len(v) for v in task.qrels.values())}
+    if isinstance(task, ClassificationTask):
+        return {"train": len(task.train_texts), "test": len(task.test_texts),
+                "labels": len(set(task.train_labels) | set(task.test_labels))}
+    return {"pairs": len(task.sentence1)}
+
+

@@ -1,0 +1,94 @@
+"""What a benchmark entry or a ``task.yaml`` says about a task, validated before any data is read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from glotta.data.languages import normalise_language
+from glotta.data.tasks import TaskType
+from glotta.errors import GlottaError
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Settings of one task; ``None`` means "infer it from the data"."""
+
+    path: Path | None = None
+    hf: str | None = None  # Hugging Face dataset id
+    subset: str | None = None
+    revision: str | None = None
+    name: str | None = None
+    type: TaskType | None = None
+    languages: tuple[str, ...] | None = None
+    split: str | None = None
+    license: str | None = None
+    origin: str | None = None
+
+    def updated(self, other: TaskSpec) -> TaskSpec:
+        """``self`` with every field that ``other`` sets taken from ``other``."""
+        changes = {f.name: getattr(other, f.name) for f in fields(other)}
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+_KEYS = {"path", "hf", "subset", "revision", "name", "type", "language", "languages", "split",
+         "license", "source"}
+
+
+def parse_task_spec(raw: object, *, where: str, base: Path | None) -> TaskSpec:
+    """Read a mapping from YAML into a TaskSpec; ``base`` resolves relative paths."""
+    if isinstance(raw, str):
+        raw = {"path": raw}
+    if not isinstance(raw, dict):
+        raise GlottaError(
+            f"a task entry must be a mapping or a path, got {type(raw).__name__}",
+            fix="write '- path: tasks/it/retrieval_squad_it' or '- hf: <dataset id>'",
+            path=where,
+        )
+    unknown = sorted(set(raw) - _KEYS)
+    if unknown:
+        raise GlottaError(
+            f"unknown task setting(s) {', '.join(map(repr, unknown))}",
+            fix=f"allowed settings: {', '.join(sorted(_KEYS))}",
+            path=where,
+        )
+    if "language" in raw and "languages" in raw:
+        raise GlottaError("give 'language' or 'languages', not both", path=where)
+    languages = raw.get("languages", raw.get("language"))
+    if languages is not None:
+        items = [languages] if isinstance(languages, str) else list(languages)
+        languages = tuple(normalise_language(code, where=where) for code in items)
+    task_type = raw.get("type")
+    if task_type is not None:
+        try:
+            task_type = TaskType(task_type)
+        except ValueError:
+            raise GlottaError(
+                f"unknown task type {task_type!r}",
+                fix=f"use one of {', '.join(t.value for t in TaskType)}",
+                path=where,
+            ) from None
+    path = raw.get("path")
+    if path is not None:
+        path = Path(path).expanduser()
+        if not path.is_absolute() and base is not None:
+            path = base / path
+    return TaskSpec(
+        path=path,
+        hf=raw.get("hf"),
+        subset=_optional_str(raw, "subset", where),
+        revision=_optional_str(raw, "revision", where),
+        name=_optional_str(raw, "name", where),
+        type=task_type,
+        languages=languages,
+        split=_optional_str(raw, "split", where),
+        license=_optional_str(raw, "license", where),
+        origin=_optional_str(raw, "source", where),
+    )
+
+
+def _optional_str(raw: dict, key: str, where: str) -> str | None:
+    value = raw.get(key)
+    if value is not None and not isinstance(value, str | int | float):
+        raise GlottaError(f"setting {key!r} must be text", path=where)
+    return None if value is None else str(value)

@@ -1,0 +1,67 @@
+"""Shared fixtures: the real shared data, and small real tasks cut from it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = (ROOT.parent / "shared" / "data").resolve()
+
+
+def pytest_configure(config):
+    if not DATA.is_dir():
+        raise pytest.UsageError(f"the shared data is missing: expected {DATA}")
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    return DATA
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory, monkeypatch):
+    """Every test gets its own glotta cache, so no test reads another's embeddings."""
+    monkeypatch.setenv("GLOTTA_CACHE", str(tmp_path_factory.mktemp("glotta-cache")))
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def cut_retrieval_task(source: Path, target: Path, n_queries: int, n_extra_docs: int) -> Path:
+    """A small real retrieval task: the first queries, their documents and some distractors."""
+    queries = [json.loads(l) for l in (source / "queries.jsonl").read_text(encoding="utf-8").splitlines()]
+    corpus = [json.loads(l) for l in (source / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [l.split("\t") for l in (source / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()[1:]]
+    chosen = {q["_id"] for q in queries[:n_queries]}
+    qrels = [r for r in rows if r[0] in chosen]
+    relevant = {r[1] for r in qrels}
+    others = [d for d in corpus if d["_id"] not in relevant][:n_extra_docs]
+    write_jsonl(target / "queries.jsonl", [q for q in queries if q["_id"] in chosen])
+    write_jsonl(target / "corpus.jsonl", [d for d in corpus if d["_id"] in relevant] + others)
+    (target / "qrels").mkdir(parents=True, exist_ok=True)
+    (target / "qrels" / "test.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n" + "".join("\t".join(r) + "\n" for r in qrels), encoding="utf-8"
+    )
+    return target
+
+
+@pytest.fixture
+def small_task(tmp_path, data_root) -> Path:
+    """40 Italian XQuAD questions over their paragraphs plus 60 distractors, in folder 'it/'."""
+    return cut_retrieval_task(data_root / "tasks/it/retrieval_xquad_it", tmp_path / "it" / "xquad_small", 40, 60)
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the real ``glotta`` entry point in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, "-m", "glotta.cli", *args],
+        cwd=cwd or ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=600,
+    )

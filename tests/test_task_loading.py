@@ -1,0 +1,153 @@
+"""Loading the shared data into typed tasks, and one clear error for each kind of bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import write_jsonl
+from glotta.data.benchmarks import load_benchmark, shipped_benchmarks
+from glotta.data.local_tasks import load_task_folder
+from glotta.data.task_spec import TaskSpec
+from glotta.data.tasks import RetrievalTask, TaskType
+from glotta.errors import GlottaError
+
+
+def test_every_shared_task_loads_with_inferred_type_and_language(data_root):
+    manifest = json.loads((data_root / "tasks" / "manifest.json").read_text())
+    expected_language = {"it": "ita-Latn", "nl": "nld-Latn", "en": "eng-Latn"}
+    for entry in manifest:
+        task = load_task_folder(TaskSpec(path=data_root / entry["path"]))
+        assert task.metadata.type.value == entry["type"], entry["path"]
+        assert task.metadata.languages[-1] == expected_language[entry["lang"]]
+        assert set(task.metadata.inferred) == {"type", "language"}
+        if task.metadata.type is TaskType.BITEXT:
+            assert task.metadata.languages[0] == "eng-Latn"
+        if task.metadata.type is TaskType.CLASSIFICATION:
+            assert len(task.train_texts) == entry["train_n"] and len(task.test_texts) == entry["test_n"]
+
+
+def test_retrieval_task_counts_match_the_data_readme(data_root):
+    task = load_task_folder(TaskSpec(path=data_root / "tasks/it/retrieval_squad_it"))
+    assert isinstance(task, RetrievalTask)
+    assert (len(task.queries), len(task.corpus)) == (7609, 2007)
+    assert len(task.metadata.revision) == 40
+
+
+def test_task_yaml_overrides_inference(small_task):
+    (small_task / "task.yaml").write_text("name: my-task\nlanguage: it\nlicense: CC0\n")
+    task = load_task_folder(TaskSpec(path=small_task))
+    assert task.metadata.name == "my-task"
+    assert task.metadata.languages == ("ita-Latn",)
+    assert task.metadata.inferred == ("type",)
+
+
+def test_shipped_benchmarks_resolve_against_the_data_root(data_root):
+    assert {"ita", "ita-quick", "nld", "eng"} <= set(shipped_benchmarks())
+    tasks = load_benchmark("ita", data_root).load_tasks()
+    assert [t.metadata.name for t in tasks] == ["retrieval_squad_it", "retrieval_xquad_it"]
+    assert all(t.metadata.license == "CC-BY-SA-4.0" for t in tasks)
+
+
+def test_benchmark_file_paths_are_relative_to_the_file(tmp_path, small_task):
+    path = tmp_path / "mine.yaml"
+    path.write_text(f"name: mine\ntasks:\n  - path: {small_task.relative_to(tmp_path)}\n    language: ita\n")
+    (task,) = load_benchmark(str(path)).load_tasks()
+    assert task.metadata.name == "xquad_small"
+
+
+def _error(path: Path, **spec) -> GlottaError:
+    with pytest.raises(GlottaError) as caught:
+        load_task_folder(TaskSpec(path=path, **spec))
+    return caught.value
+
+
+def test_malformed_jsonl_names_the_line(small_task):
+    lines = (small_task / "queries.jsonl").read_text().splitlines()
+    lines[6] = lines[6][:-3]
+    (small_task / "queries.jsonl").write_text("\n".join(lines) + "\n")
+    error = _error(small_task)
+    assert error.path.endswith("queries.jsonl") and error.line == 7
+    assert "malformed JSON" in error.message
+
+
+def test_qrels_id_missing_from_corpus(small_task):
+    with (small_task / "qrels" / "test.tsv").open("a") as f:
+        f.write("5725bad5271a42140099d0bd\tno_such_doc\t1\n")
+    error = _error(small_task)
+    assert error.path.endswith("test.tsv") and error.line == 42
+    assert "'no_such_doc' is not in corpus.jsonl" in error.message
+
+
+def test_qrels_id_missing_from_queries(small_task):
+    with (small_task / "qrels" / "test.tsv").open("a") as f:
+        f.write("no_such_query\t1973_oil_crisis__p4\t1\n")
+    assert "'no_such_query' is not in queries.jsonl" in _error(small_task).message
+
+
+def test_duplicate_document_id(small_task):
+    rows = [json.loads(l) for l in (small_task / "corpus.jsonl").read_text().splitlines()]
+    write_jsonl(small_task / "corpus.jsonl", rows + [rows[3]])
+    error = _error(small_task)
+    assert error.line == len(rows) + 1 and f"duplicate document id {rows[3]['_id']!r}" in error.message
+
+
+def test_empty_query_text(small_task):
+    rows = [json.loads(l) for l in (small_task / "queries.jsonl").read_text().splitlines()]
+    rows[2]["text"] = "   "
+    write_jsonl(small_task / "queries.jsonl", rows)
+    error = _error(small_task)
+    assert error.line == 3 and "empty 'text'" in error.message
+
+
+def test_missing_field(small_task):
+    rows = [json.loads(l) for l in (small_task / "corpus.jsonl").read_text().splitlines()]
+    del rows[0]["text"]
+    write_jsonl(small_task / "corpus.jsonl", rows)
+    error = _error(small_task)
+    assert error.line == 1 and "missing field 'text'" in error.message
+
+
+def test_missing_split(small_task):
+    error = _error(small_task, split="dev")
+    assert "split 'dev'" in error.message and "test" in error.fix
+
+
+def test_unknown_language_code(small_task):
+    (small_task / "task.yaml").write_text("language: xx\n")
+    error = _error(small_task)
+    assert error.path.endswith("task.yaml") and "unknown language code 'xx'" in error.message
+
+
+def test_not_utf8(small_task):
+    (small_task / "queries.jsonl").write_bytes(b'{"_id": "q", "text": "caf\xe9"}\n')
+    assert "not UTF-8" in _error(small_task).message
+
+
+def test_unknown_type_and_setting(small_task):
+    (small_task / "task.yaml").write_text("type: regression\n")
+    assert "unknown task type 'regression'" in _error(small_task).message
+    (small_task / "task.yaml").write_text("langauge: it\n")
+    assert "unknown task setting(s) 'langauge'" in _error(small_task).message
+
+
+def test_sts_score_must_be_finite(tmp_path):
+    folder = tmp_path / "it" / "sts_bad"
+    write_jsonl(folder / "test.jsonl", [{"sentence1": "a", "sentence2": "b", "score": 1.0}])
+    (folder / "test.jsonl").open("a").write('{"sentence1": "a", "sentence2": "b", "score": NaN}\n')
+    error = _error(folder)
+    assert error.line == 2 and "not a number" in error.message
+
+
+def test_unknown_benchmark():
+    with pytest.raises(GlottaError, match="unknown benchmark 'itaa'"):
+        load_benchmark("itaa")
+
+
+def test_missing_data_root(monkeypatch, tmp_path):
+    monkeypatch.delenv("GLOTTA_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(GlottaError, match="no data root"):
+        load_benchmark("ita")
