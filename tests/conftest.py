@@ -53,6 +53,15 @@ def cut_retrieval_task(source: Path, target: Path, n_queries: int, n_extra_docs:
     return target
 
 
+def cut_jsonl_task(source: Path, target: Path, rows: int, files=("test.jsonl",)) -> Path:
+    """A small real task: the first ``rows`` lines of each of ``files`` (other files skipped)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in files:
+        lines = (source / name).read_text(encoding="utf-8").splitlines(keepends=True)[:rows]
+        (target / name).write_text("".join(lines), encoding="utf-8")
+    return target
+
+
 @pytest.fixture
 def small_task(tmp_path, data_root) -> Path:
     """40 Italian XQuAD questions over their paragraphs plus 60 distractors, in folder 'it/'."""

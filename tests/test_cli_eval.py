@@ -67,12 +67,10 @@ def test_bad_task_file_is_reported_by_file_and_line(small_task, tmp_path):
     _assert_clean_failure(done, f"corpus.jsonl:{lines + 1}: malformed JSON", out=out)
 
 
-def test_unknown_benchmark_and_unsupported_type(tmp_path, data_root):
+def test_unknown_benchmark(tmp_path):
     out = tmp_path / "results"
     _assert_clean_failure(run_cli("eval", "-b", "klingon", "-m", "bm25", "-o", str(out)),
                           "unknown benchmark 'klingon'", out=out)
-    done = run_cli("eval", "--task", str(data_root / "tasks/it/sts_stsb_it"), "-m", "bm25", "-o", str(out))
-    _assert_clean_failure(done, "type 'sts'", out=out)
 
 
 def test_tasks_lists_a_benchmark_with_counts():

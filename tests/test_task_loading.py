@@ -19,7 +19,9 @@ def test_every_shared_task_loads_with_inferred_type_and_language(data_root):
     manifest = json.loads((data_root / "tasks" / "manifest.json").read_text())
     expected_language = {"it": "ita-Latn", "nl": "nld-Latn", "en": "eng-Latn"}
     for entry in manifest:
-        task = load_task_folder(TaskSpec(path=data_root / entry["path"]))
+        # SICK-NL pairs carry NLI labels: which one is "similar" must be said, never guessed
+        settings = {"positive": "entailment"} if entry["type"] == "pair_classification" else None
+        task = load_task_folder(TaskSpec(path=data_root / entry["path"], evaluator=settings))
         assert task.metadata.type.value == entry["type"], entry["path"]
         assert task.metadata.languages[-1] == expected_language[entry["lang"]]
         assert set(task.metadata.inferred) == {"type", "language"}
@@ -46,9 +48,16 @@ def test_task_yaml_overrides_inference(small_task):
 
 def test_shipped_benchmarks_resolve_against_the_data_root(data_root):
     assert {"ita", "ita-quick", "nld", "eng"} <= set(shipped_benchmarks())
-    tasks = load_benchmark("ita", data_root).load_tasks()
-    assert [t.metadata.name for t in tasks] == ["retrieval_squad_it", "retrieval_xquad_it"]
-    assert all(t.metadata.license == "CC-BY-SA-4.0" for t in tasks)
+    manifest = json.loads((data_root / "tasks" / "manifest.json").read_text())
+    for benchmark, lang in (("ita", "it"), ("nld", "nl"), ("eng", "en")):
+        tasks = load_benchmark(benchmark, data_root).load_tasks()
+        # every shared task of the language is in its benchmark
+        covered = {Path(t.metadata.source).relative_to(data_root).as_posix() for t in tasks}
+        assert covered == {e["path"] for e in manifest if e["lang"] == lang}, benchmark
+        # SIB-200 serves as a clustering task too, pooling its three splits like MTEB
+        clustering = [t for t in tasks if t.metadata.type is TaskType.CLUSTERING]
+        assert [len(t.texts) for t in clustering] == [701 + 99 + 204]
+        assert all(t.metadata.license for t in tasks)
 
 
 def test_benchmark_file_paths_are_relative_to_the_file(tmp_path, small_task):

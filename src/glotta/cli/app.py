@@ -94,13 +94,42 @@ def eval_command(
         from glotta.progress import RichProgress
 
         outcomes = run_evaluation(tasks, model, output, options, overwrite, RichProgress(bars))
-    from glotta.cli.tables import main_score_table, study_table
+    from glotta.cli.tables import study_table
 
-    console.print(main_score_table(outcomes))
-    console.print(study_table(outcomes))
+    _print_scores([o.record() for o in outcomes])
+    study = study_table(outcomes)
+    if study is not None:
+        console.print(study)
+    for reason in dict.fromkeys(o.reason for o in outcomes if o.reason):
+        console.print(f"n/a: {reason}")
     reused = sum(o.reused for o in outcomes)
     note = f" ({reused} reused; --overwrite to re-run)" if reused else ""
     console.print(f"results in {output}{note}")
+
+
+def _print_scores(records) -> None:
+    from glotta.cli.tables import main_score_table, summary_tables
+
+    console.print(main_score_table(records))
+    for table in summary_tables(records):
+        console.print(table)
+
+
+results_app = typer.Typer(no_args_is_help=True, help="Read saved results.")
+app.add_typer(results_app, name="results")
+
+
+@results_app.command("show")
+def results_show_command(
+    folder: Annotated[Path, typer.Argument(help="A results folder written by 'glotta eval'.")],
+) -> None:
+    """Print the per-task scores and the language-pure summary of saved results."""
+    from glotta.evaluation.results import load_records
+
+    records = load_records(folder)
+    if not records:
+        raise GlottaError("no result files found", fix="pass the --output folder of 'glotta eval'", path=folder)
+    _print_scores(records)
 
 
 @app.command("tasks")

@@ -38,3 +38,11 @@ def normalise_language(code: str, *, where: str | None = None) -> str:
 def iso639_3(language: str) -> str:
     """``ita-Latn`` -> ``ita``."""
     return language.split("-")[0]
+
+
+def language_name(code: str) -> str:
+    """``ita`` -> ``Italian`` (langcodes' English name), for report titles."""
+    try:
+        return langcodes.Language.get(code).display_name()
+    except (LookupError, ValueError, langcodes.tag_parser.LanguageTagError):
+        return code

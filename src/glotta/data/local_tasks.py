@@ -14,12 +14,15 @@ import yaml
 
 from glotta.data.languages import normalise_language
 from glotta.data.records import read_jsonl, read_tsv
+from glotta.data.task_settings import ClassificationSettings, ClusteringSettings, parse_settings
 from glotta.data.task_spec import TaskSpec, parse_task_spec
 from glotta.data.tasks import (
     BitextTask,
     ClassificationTask,
+    ClusteringTask,
     Document,
     PairClassificationTask,
+    RerankingTask,
     RetrievalTask,
     STSTask,
     Task,
@@ -66,6 +69,7 @@ def load_task_folder(spec: TaskSpec) -> Task:
         origin=spec.origin,
         hf_subset=spec.subset or "default",
         inferred=tuple(inferred),
+        settings=parse_settings(task_type, spec.evaluator, spec.where or str(folder)),
     )
     reader = _READERS[task_type]
     task, files = reader(folder, metadata)
@@ -105,6 +109,8 @@ def _split_file(folder: Path, split: str, *, layout: str) -> Path:
 
 
 def _infer_type(folder: Path, split: str) -> TaskType:
+    if (folder / "candidates").is_dir():
+        return TaskType.RERANKING
     if (folder / "corpus.jsonl").exists() or (folder / "queries.jsonl").exists():
         return TaskType.RETRIEVAL
     path = _split_file(folder, split, layout="non-retrieval")
@@ -122,8 +128,8 @@ def _infer_type(folder: Path, split: str) -> TaskType:
         return TaskType.CLASSIFICATION
     raise GlottaError(
         f"cannot tell the task type from the fields {sorted(keys)}",
-        fix="add a task.yaml with 'type:' (retrieval, sts, classification, "
-        "pair_classification, bitext) or use the layouts of the data README",
+        fix=f"add a task.yaml with 'type:' ({', '.join(t.value for t in TaskType)}) "
+        "or use the layouts of the data README",
         path=path,
         line=first[0],
     )
@@ -227,7 +233,7 @@ def _read_retrieval(folder: Path, metadata: TaskMetadata) -> tuple[RetrievalTask
 
 def _read_sts(folder: Path, metadata: TaskMetadata) -> tuple[STSTask, list[Path]]:
     path = _split_file(folder, metadata.split, layout="sts")
-    first, second, scores = [], [], []
+    first, second, scores, lines = [], [], [], []
     fields = {"sentence1": _STR, "sentence2": _STR, "score": _NUMBER}
     for line, record in read_jsonl(path, fields, ("sentence1", "sentence2")):
         if not math.isfinite(record["score"]):
@@ -236,32 +242,101 @@ def _read_sts(folder: Path, metadata: TaskMetadata) -> tuple[STSTask, list[Path]
         first.append(record["sentence1"])
         second.append(record["sentence2"])
         scores.append(float(record["score"]))
-    return STSTask(metadata, first, second, scores), [path]
+        lines.append(line)
+    if not scores:
+        raise GlottaError("no pairs", path=path)
+    low, high = metadata.settings.scale or (1.0 if min(scores) >= 1 else 0.0, 5.0)
+    for line, score in zip(lines, scores, strict=True):
+        if not low <= score <= high:
+            raise GlottaError(
+                f"score {score:g} is outside the gold scale {low:g}-{high:g}",
+                fix="correct the score, or declare the scale: 'evaluator: {scale: [low, high]}'",
+                path=path,
+                line=line,
+            )
+    return STSTask(metadata, first, second, scores, scale=(low, high)), [path]
+
+
+def _read_labelled(path: Path, label_field: str) -> tuple[list[str], list[str], list[int]]:
+    """Texts, labels (as text) and line numbers of a ``{"text", <label_field>}`` file."""
+    texts, labels, lines = [], [], []
+    for line, record in read_jsonl(path, {"text": _STR, label_field: _LABEL}, ("text",)):
+        texts.append(record["text"])
+        labels.append(str(record[label_field]))
+        lines.append(line)
+    return texts, labels, lines
+
+
+def _require_labels(labels: list[str], at_least: int, path: Path, what: str) -> None:
+    found = sorted(set(labels))
+    if len(found) < at_least:
+        raise GlottaError(
+            f"{what} needs at least {at_least} different labels, found {len(found)} ({', '.join(found) or 'none'})",
+            fix="add examples of the missing labels, or drop the task",
+            path=path,
+        )
 
 
 def _read_classification(folder: Path, metadata: TaskMetadata) -> tuple[ClassificationTask, list[Path]]:
+    settings: ClassificationSettings = metadata.settings
     test_path = _split_file(folder, metadata.split, layout="classification")
-    train_path = _split_file(folder, "train", layout="classification")
-    split_data = []
-    for path in (train_path, test_path):
-        texts, labels = [], []
-        for _, record in read_jsonl(path, {"text": _STR, "label": _LABEL}, ("text",)):
-            texts.append(record["text"])
-            labels.append(str(record["label"]))
-        split_data.append((texts, labels))
-    (train_texts, train_labels), (test_texts, test_labels) = split_data
+    train_path = _split_file(folder, settings.train_split, layout="classification")
+    train_texts, train_labels, _ = _read_labelled(train_path, "label")
+    test_texts, test_labels, test_lines = _read_labelled(test_path, "label")
+    _require_labels(train_labels, 2, train_path, "classification")
+    known = set(train_labels)
+    for line, label in zip(test_lines, test_labels, strict=True):
+        if label not in known:
+            raise GlottaError(
+                f"label {label!r} appears in {test_path.name} but never in {train_path.name}; "
+                "a classifier cannot predict it",
+                fix="add training examples of this label, or remove it from the test split",
+                path=test_path,
+                line=line,
+            )
     task = ClassificationTask(metadata, train_texts, train_labels, test_texts, test_labels)
     return task, [train_path, test_path]
 
 
+def _read_clustering(folder: Path, metadata: TaskMetadata) -> tuple[ClusteringTask, list[Path]]:
+    settings: ClusteringSettings = metadata.settings
+    paths = [_split_file(folder, split, layout="clustering")
+             for split in (settings.splits or (metadata.split,))]
+    texts, labels = [], []
+    for path in paths:
+        split_texts, split_labels, _ = _read_labelled(path, settings.label_field)
+        texts += split_texts
+        labels += split_labels
+    _require_labels(labels, 2, paths[-1], "clustering")
+    return ClusteringTask(metadata, texts, labels), paths
+
+
 def _read_pairs(folder: Path, metadata: TaskMetadata) -> tuple[PairClassificationTask, list[Path]]:
     path = _split_file(folder, metadata.split, layout="pair classification")
-    first, second, labels = [], [], []
+    rows = []
     fields = {"sentence1": _STR, "sentence2": _STR, "label": _LABEL}
     for _, record in read_jsonl(path, fields, ("sentence1", "sentence2")):
-        first.append(record["sentence1"])
-        second.append(record["sentence2"])
-        labels.append(str(record["label"]))
+        rows.append((record["sentence1"], record["sentence2"], str(record["label"])))
+    found = sorted({label for *_, label in rows})
+    positive, negative = metadata.settings.positive, metadata.settings.negative
+    if positive is None:
+        if set(found) - {"0", "1"}:
+            raise GlottaError(
+                f"pair labels are {', '.join(found)}; glotta cannot tell which means 'similar'",
+                fix="name it in task.yaml or the benchmark entry: 'evaluator: {positive: <label>}'",
+                path=path,
+            )
+        positive = "1"
+    negative = set(negative) if negative is not None else set(found) - {positive}
+    for label in (positive, *sorted(negative)):
+        if label not in found:
+            raise GlottaError(f"label {label!r} named in the evaluator settings never occurs",
+                              fix=f"labels present: {', '.join(found)}", path=path)
+    kept = [(a, b, int(label == positive)) for a, b, label in rows if label == positive or label in negative]
+    if len({label for *_, label in kept}) < 2:
+        raise GlottaError("pair classification needs positive and negative pairs",
+                          fix=f"labels present: {', '.join(found)}", path=path)
+    first, second, labels = (list(column) for column in zip(*kept, strict=True))
     return PairClassificationTask(metadata, first, second, labels), [path]
 
 
@@ -273,7 +348,37 @@ def _read_bitext(folder: Path, metadata: TaskMetadata) -> tuple[BitextTask, list
         first.append(record["sentence1"])
         second.append(record["sentence2"])
         ids.append(str(record.get("id", line)))
+    if not ids:
+        raise GlottaError("no sentence pairs", path=path)
     return BitextTask(metadata, first, second, ids), [path]
+
+
+def _read_reranking(folder: Path, metadata: TaskMetadata) -> tuple[RerankingTask, list[Path]]:
+    """BEIR layout plus ``candidates/<split>.tsv`` (query-id, corpus-id): the lists to rerank."""
+    retrieval, files = _read_retrieval(folder, metadata)
+    path = folder / "candidates" / f"{metadata.split}.tsv"
+    if not path.exists():
+        raise GlottaError(f"reranking split {metadata.split!r} has no candidates/{metadata.split}.tsv",
+                          fix="add the file: query-id<TAB>corpus-id per candidate, with a header line",
+                          path=folder)
+    candidates: dict[str, list[str]] = {}
+    for line, (query_id, doc_id) in read_tsv(path, columns=2):
+        where = {"path": path, "line": line}
+        if doc_id not in retrieval.corpus:
+            raise GlottaError(f"corpus id {doc_id!r} is not in corpus.jsonl",
+                              fix="remove the candidate or add the document", **where)
+        if query_id not in retrieval.queries:
+            continue  # candidates of unjudged queries: MTEB drops these queries too
+        if doc_id in candidates.get(query_id, []):
+            raise GlottaError(f"duplicate candidate ({query_id!r}, {doc_id!r})", **where)
+        candidates.setdefault(query_id, []).append(doc_id)
+    missing = sorted(set(retrieval.queries) - set(candidates))
+    if missing:
+        raise GlottaError(f"{len(missing)} judged queries have no candidates (first: {missing[0]!r})",
+                          fix="give every judged query its candidate list", path=path)
+    task = RerankingTask(metadata, retrieval.corpus, retrieval.queries, retrieval.qrels,
+                         retrieval.unjudged_queries, candidates=candidates)
+    return task, [*files, path]
 
 
 _READERS = {
@@ -282,14 +387,21 @@ _READERS = {
     TaskType.CLASSIFICATION: _read_classification,
     TaskType.PAIR_CLASSIFICATION: _read_pairs,
     TaskType.BITEXT: _read_bitext,
+    TaskType.CLUSTERING: _read_clustering,
+    TaskType.RERANKING: _read_reranking,
 }
 
 
 def describe(task: Task) -> dict[str, int]:
     """Counts shown by ``glotta tasks``."""
+    if isinstance(task, RerankingTask):
+        return {"queries": len(task.queries), "documents": len(task.corpus),
+                "candidates": sum(len(v) for v in task.candidates.values())}
     if isinstance(task, RetrievalTask):
         return {"queries": len(task.queries), "documents": len(task.corpus),
                 "judgements": sum(len(v) for v in task.qrels.values())}
+    if isinstance(task, ClusteringTask):
+        return {"documents": len(task.texts), "clusters": len(set(task.labels))}
     if isinstance(task, ClassificationTask):
         return {"train": len(task.train_texts), "test": len(task.test_texts),
                 "labels": len(set(task.train_labels) | set(task.test_labels))}

@@ -24,15 +24,24 @@ class TaskSpec:
     split: str | None = None
     license: str | None = None
     origin: str | None = None
+    evaluator: dict | None = None  # evaluator settings, checked once the type is known
+    where: str | None = None  # where the settings were written, for error messages
 
     def updated(self, other: TaskSpec) -> TaskSpec:
-        """``self`` with every field that ``other`` sets taken from ``other``."""
+        """``self`` with every field that ``other`` sets taken from ``other``.
+
+        Evaluator settings merge key by key, so a benchmark entry can change one setting of a
+        ``task.yaml``.
+        """
         changes = {f.name: getattr(other, f.name) for f in fields(other)}
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        merged = replace(self, **{k: v for k, v in changes.items() if v is not None})
+        if self.evaluator and other.evaluator:
+            merged = replace(merged, evaluator={**self.evaluator, **other.evaluator})
+        return merged
 
 
 _KEYS = {"path", "hf", "subset", "revision", "name", "type", "language", "languages", "split",
-         "license", "source"}
+         "license", "source", "evaluator"}
 
 
 def parse_task_spec(raw: object, *, where: str, base: Path | None) -> TaskSpec:
@@ -68,6 +77,10 @@ def parse_task_spec(raw: object, *, where: str, base: Path | None) -> TaskSpec:
                 fix=f"use one of {', '.join(t.value for t in TaskType)}",
                 path=where,
             ) from None
+    evaluator = raw.get("evaluator")
+    if evaluator is not None and not isinstance(evaluator, dict):
+        raise GlottaError("'evaluator' must be a mapping of settings",
+                          fix="write e.g. 'evaluator: {samples_per_label: 32}'", path=where)
     path = raw.get("path")
     if path is not None:
         path = Path(path).expanduser()
@@ -84,6 +97,8 @@ def parse_task_spec(raw: object, *, where: str, base: Path | None) -> TaskSpec:
         split=_optional_str(raw, "split", where),
         license=_optional_str(raw, "license", where),
         origin=_optional_str(raw, "source", where),
+        evaluator=evaluator,
+        where=where if evaluator is not None else None,
     )
 
 

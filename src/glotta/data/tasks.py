@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from glotta.errors import GlottaError
+
 
 class TaskType(str, Enum):
     RETRIEVAL = "retrieval"
@@ -12,6 +14,8 @@ class TaskType(str, Enum):
     CLASSIFICATION = "classification"
     PAIR_CLASSIFICATION = "pair_classification"
     BITEXT = "bitext"
+    CLUSTERING = "clustering"
+    RERANKING = "reranking"
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class TaskMetadata:
     origin: str | None = None  # where the data comes from (a URL or citation)
     hf_subset: str = "default"
     inferred: tuple[str, ...] = ()
+    settings: object = None  # the evaluator's settings (glotta.data.task_settings), validated
 
     @property
     def is_monolingual(self) -> bool:
@@ -55,11 +60,19 @@ class RetrievalTask:
 
 
 @dataclass
+class RerankingTask(RetrievalTask):
+    """Retrieval restricted to each query's candidate list (MTEB's ``top_ranked``)."""
+
+    candidates: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
 class STSTask:
     metadata: TaskMetadata
     sentence1: list[str]
     sentence2: list[str]
     scores: list[float]
+    scale: tuple[float, float] = (0.0, 5.0)  # gold scale, for normalising scores to 0-1
 
 
 @dataclass
@@ -76,7 +89,7 @@ class PairClassificationTask:
     metadata: TaskMetadata
     sentence1: list[str]
     sentence2: list[str]
-    labels: list[str]
+    labels: list[int]  # 1 = the settings' positive label, 0 = a negative one
 
 
 @dataclass
@@ -86,5 +99,23 @@ class BitextTask:
     sentence2: list[str]
     ids: list[str] = field(default_factory=list)
 
+    def __post_init__(self):
+        if len(self.sentence1) != len(self.sentence2):
+            raise GlottaError(
+                f"bitext sides differ in length ({len(self.sentence1)} vs {len(self.sentence2)} sentences)",
+                fix="give every sentence its translation on the same row",
+                path=self.metadata.source,
+            )
 
-Task = RetrievalTask | STSTask | ClassificationTask | PairClassificationTask | BitextTask
+
+@dataclass
+class ClusteringTask:
+    """Labelled texts; the labels are the gold clusters."""
+
+    metadata: TaskMetadata
+    texts: list[str]
+    labels: list[str]
+
+
+Task = (RetrievalTask | RerankingTask | STSTask | ClassificationTask | PairClassificationTask
+        | BitextTask | ClusteringTask)

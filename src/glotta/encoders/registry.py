@@ -35,14 +35,28 @@ class EncoderOptions:
     search_backend: str = "numpy"
 
 
-def resolve_retriever(name: str, options: EncoderOptions = EncoderOptions()):
-    """A retriever for ``name``: BM25Retriever, or DenseRetriever around a (cached) encoder."""
+@dataclass(frozen=True)
+class Model:
+    """A named model as evaluation sees it: something that ranks, and maybe an encoder.
+
+    ``encoder`` is None for lexical models (BM25): they rank documents but produce no vectors,
+    so embedding-based task types do not apply to them.
+    """
+
+    name: str
+    revision: str
+    retriever: object
+    encoder: object | None
+
+
+def resolve_model(name: str, options: EncoderOptions = EncoderOptions()) -> Model:
     from glotta.evaluation.dense import DenseRetriever
 
     if name.lower() in BM25_NAMES:
-        return BM25Retriever()
+        bm25 = BM25Retriever()
+        return Model(bm25.name, bm25.revision, bm25, None)
     encoder = resolve_encoder(name, options)
-    return DenseRetriever(encoder, backend=options.search_backend)
+    return Model(encoder.name, encoder.revision, DenseRetriever(encoder, backend=options.search_backend), encoder)
 
 
 def resolve_encoder(name: str, options: EncoderOptions = EncoderOptions()):

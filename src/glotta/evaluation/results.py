@@ -7,13 +7,14 @@ glotta runs beside published ones.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import glotta
 from glotta.data.atomic import write_json_atomic
 from glotta.data.tasks import TaskMetadata
 from glotta.errors import GlottaError
+from glotta.evaluation.aggregate import ScoreRecord
 
 
 def model_folder_name(model_name: str) -> str:
@@ -32,7 +33,7 @@ class ResultStore:
         model_name: str,
         revision: str,
         metadata: TaskMetadata,
-        scores: dict[str, float],
+        scores: dict,
         main_score: str,
         evaluation_time: float,
     ) -> Path:
@@ -47,6 +48,8 @@ class ResultStore:
             "task_name": metadata.name,
             "mteb_version": None,  # written by glotta, not mteb; see glotta_version
             "glotta_version": glotta.__version__,
+            "task_type": metadata.type.value,  # MTEB keeps this in its task registry, glotta here
+            "evaluator_settings": asdict(metadata.settings) if metadata.settings is not None else None,
             "evaluation_time": evaluation_time,
             "kg_co2_emissions": None,
             "scores": {metadata.split: [entry]},
@@ -77,3 +80,46 @@ class ResultStore:
                 path=path,
             ) from None
         return next((e for e in entries if e.get("hf_subset") == metadata.hf_subset), None)
+
+
+def load_records(root: Path) -> list[ScoreRecord]:
+    """Main scores of every glotta result under ``root`` (``<model>/<revision>/<Task>.json``).
+
+    A model evaluated at several revisions appears once per revision, as ``name@revision``.
+    """
+    if not root.is_dir():
+        raise GlottaError("results folder not found", fix="pass the --output folder of 'glotta eval'", path=root)
+    records, revisions = [], {}
+    for path in sorted(root.glob("*/*/*.json")):
+        if path.name == "model_meta.json":
+            continue
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            task_type = document["task_type"]
+            entries = [(split, e) for split, es in document["scores"].items() for e in es]
+            main_scores = [(split, e["hf_subset"], tuple(e["languages"]), float(e["main_score"]))
+                           for split, e in entries]
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise GlottaError(
+                f"not a glotta result file ({type(exc).__name__}: {exc})",
+                fix="point at a folder written by 'glotta eval', or remove the file",
+                path=path,
+            ) from None
+        model = _model_name(path.parent.parent)
+        revisions.setdefault(model, set()).add(path.parent.name)
+        for split, subset, languages, score in main_scores:
+            name = document["task_name"] if len(main_scores) == 1 else f"{document['task_name']} ({split}, {subset})"
+            records.append((model, path.parent.name, ScoreRecord(model, name, task_type, languages, score)))
+    return [
+        replace(record, model=f"{model}@{revision}") if len(revisions[model]) > 1 else record
+        for model, revision, record in records
+    ]
+
+
+def _model_name(folder: Path) -> str:
+    for meta in folder.glob("*/model_meta.json"):
+        try:
+            return str(json.loads(meta.read_text(encoding="utf-8"))["name"])
+        except (json.JSONDecodeError, KeyError, TypeError):
+            continue
+    return folder.name.replace("__", "/")

@@ -2,6 +2,8 @@
 
 Everything that can be wrong with the input (tasks, models) is checked before the first
 evaluation, so a bad run writes nothing; results that exist are reused unless overwritten.
+A model that cannot serve a task type (BM25 has no embeddings for STS, classification, ...)
+gets a "not applicable" outcome and no file: a missing score, never a fake one.
 """
 
 from __future__ import annotations
@@ -10,15 +12,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from glotta.data.tasks import RetrievalTask, Task, TaskMetadata, TaskType
-from glotta.encoders.registry import EncoderOptions, resolve_retriever
+from glotta.data.tasks import Task, TaskMetadata
+from glotta.encoders.registry import EncoderOptions, Model, resolve_model
 from glotta.errors import GlottaError
+from glotta.evaluation.aggregate import ScoreRecord
+from glotta.evaluation.evaluators import EVALUATORS
 from glotta.evaluation.results import ResultStore
-from glotta.evaluation.retrieval_metrics import MAIN_SCORE, mteb_rounded, retrieval_metrics
 from glotta.progress import ProgressReporter, SilentProgress
-
-TOP_K = 1000
-SUPPORTED_TYPES = {TaskType.RETRIEVAL}
 
 
 @dataclass(frozen=True)
@@ -26,18 +26,25 @@ class Outcome:
     model: str
     revision: str
     task: TaskMetadata
-    scores: dict
-    path: Path
-    reused: bool
+    scores: dict | None  # None: not applicable (see ``reason``)
+    path: Path | None
+    reused: bool = False
+    reason: str | None = None
 
     @property
-    def main_score(self) -> float:
-        return self.scores["main_score"]
+    def main_score(self) -> float | None:
+        return None if self.scores is None else self.scores["main_score"]
+
+    def record(self) -> ScoreRecord:
+        return ScoreRecord(self.model, self.task.name, self.task.type.value, self.task.languages,
+                           self.main_score, self.reason)
 
 
-def evaluate_retrieval(task: RetrievalTask, retriever, progress: ProgressReporter, top_k: int = TOP_K) -> dict:
-    run = retriever.retrieve(task, top_k, progress)
-    return mteb_rounded(retrieval_metrics(task.qrels, run))
+def not_applicable(model: Model, task: Task) -> str | None:
+    """Why ``model`` cannot be scored on ``task``, or None when it can."""
+    if EVALUATORS[task.metadata.type].needs_encoder and model.encoder is None:
+        return f"{model.name} ranks documents but has no embeddings for {task.metadata.type.value} tasks"
+    return None
 
 
 def run_evaluation(
@@ -47,33 +54,32 @@ def run_evaluation(
     options: EncoderOptions = EncoderOptions(),
     overwrite: bool = False,
     progress: ProgressReporter | None = None,
-    top_k: int = TOP_K,
 ) -> list[Outcome]:
     progress = progress or SilentProgress()
-    for task in tasks:
-        if task.metadata.type not in SUPPORTED_TYPES:
-            raise GlottaError(
-                f"task {task.metadata.name!r} is of type {task.metadata.type.value!r}, which this "
-                "version of glotta cannot evaluate yet",
-                fix="evaluate retrieval tasks only",
-                path=task.metadata.source,
-            )
     if not model_names:
         raise GlottaError("no model given", fix="add --model NAME (e.g. --model bm25)")
-    retrievers = [resolve_retriever(name, options) for name in model_names]
+    models = [resolve_model(name, options) for name in model_names]
     store = ResultStore(output)
     outcomes = []
-    for retriever in retrievers:
+    for model in models:
         for task in tasks:
-            existing = None if overwrite else store.read_entry(retriever.name, retriever.revision, task.metadata)
-            path = store.path(retriever.name, retriever.revision, task.metadata.name)
-            if existing is not None:
-                outcomes.append(Outcome(retriever.name, retriever.revision, task.metadata, existing, path, True))
-                continue
-            started = time.perf_counter()
-            scores = evaluate_retrieval(task, retriever, progress, top_k)
-            elapsed = time.perf_counter() - started
-            store.write(retriever.name, retriever.revision, task.metadata, scores, MAIN_SCORE, elapsed)
-            entry = {"main_score": scores[MAIN_SCORE], **scores}
-            outcomes.append(Outcome(retriever.name, retriever.revision, task.metadata, entry, path, False))
+            outcomes.append(_evaluate_one(model, task, store, overwrite, progress))
     return outcomes
+
+
+def _evaluate_one(model: Model, task: Task, store: ResultStore, overwrite: bool, progress) -> Outcome:
+    metadata = task.metadata
+    reason = not_applicable(model, task)
+    if reason:
+        return Outcome(model.name, model.revision, metadata, None, None, reason=reason)
+    path = store.path(model.name, model.revision, metadata.name)
+    existing = None if overwrite else store.read_entry(model.name, model.revision, metadata)
+    if existing is not None:
+        return Outcome(model.name, model.revision, metadata, existing, path, reused=True)
+    evaluator = EVALUATORS[metadata.type]
+    started = time.perf_counter()
+    scores = evaluator.run(task, model.encoder if evaluator.needs_encoder else model.retriever, progress)
+    elapsed = time.perf_counter() - started
+    store.write(model.name, model.revision, metadata, scores, evaluator.main_score, elapsed)
+    entry = {"main_score": scores[evaluator.main_score], **scores}
+    return Outcome(model.name, model.revision, metadata, entry, path)
