@@ -41,3 +41,26 @@ def test_bm25_is_not_applicable_to_embedding_tasks_and_summary_is_language_pure(
 def test_results_show_on_a_missing_folder_fails_cleanly(tmp_path):
     done = run_cli("results", "show", str(tmp_path / "nothing"))
     assert done.returncode == 2 and "results folder not found" in done.stderr and "Traceback" not in done.stderr
+
+
+
+def test_a_text_shared_by_two_tasks_is_encoded_once(tmp_path, data_root):
+    """SICK-NL's STS and NLI tasks hold the same sentence pairs: the second task encodes nothing."""
+    from glotta.data.local_tasks import load_task_folder
+    from glotta.data.task_spec import TaskSpec
+    from glotta.encoders.cache import EmbeddingCache
+    from glotta.encoders.registry import EncoderOptions, resolve_model
+    from glotta.evaluation.pair_classification import evaluate_pair_classification
+    from glotta.evaluation.sts import evaluate_sts
+    from glotta.progress import SilentProgress
+
+    sts_folder = cut_jsonl_task(data_root / "tasks/nl/sts_sick_nl", tmp_path / "nl" / "sick_sts", 80)
+    nli_folder = cut_jsonl_task(data_root / "tasks/nl/pairs_sick_nl_nli", tmp_path / "nl" / "sick_nli", 80)
+    sts = load_task_folder(TaskSpec(path=sts_folder))
+    pairs = load_task_folder(TaskSpec(path=nli_folder, evaluator={"positive": "entailment"}))
+    encoder = resolve_model(MINILM, EncoderOptions(cache=EmbeddingCache(tmp_path / "cache"))).encoder
+    evaluate_sts(sts, encoder, SilentProgress())
+    assert encoder.encoded == len(set(sts.sentence1) | set(sts.sentence2)) > 50
+    before = encoder.encoded
+    evaluate_pair_classification(pairs, encoder, SilentProgress())
+    assert encoder.encoded == before
