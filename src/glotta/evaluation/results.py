@@ -7,14 +7,13 @@ glotta runs beside published ones.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import glotta
 from glotta.data.atomic import write_json_atomic
 from glotta.data.tasks import TaskMetadata
 from glotta.errors import GlottaError
-from glotta.evaluation.aggregate import ScoreRecord
 
 
 def model_folder_name(model_name: str) -> str:
@@ -81,45 +80,3 @@ class ResultStore:
             ) from None
         return next((e for e in entries if e.get("hf_subset") == metadata.hf_subset), None)
 
-
-def load_records(root: Path) -> list[ScoreRecord]:
-    """Main scores of every glotta result under ``root`` (``<model>/<revision>/<Task>.json``).
-
-    A model evaluated at several revisions appears once per revision, as ``name@revision``.
-    """
-    if not root.is_dir():
-        raise GlottaError("results folder not found", fix="pass the --output folder of 'glotta eval'", path=root)
-    records, revisions = [], {}
-    for path in sorted(root.glob("*/*/*.json")):
-        if path.name == "model_meta.json":
-            continue
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-            task_type = document["task_type"]
-            entries = [(split, e) for split, es in document["scores"].items() for e in es]
-            main_scores = [(split, e["hf_subset"], tuple(e["languages"]), float(e["main_score"]))
-                           for split, e in entries]
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise GlottaError(
-                f"not a glotta result file ({type(exc).__name__}: {exc})",
-                fix="point at a folder written by 'glotta eval', or remove the file",
-                path=path,
-            ) from None
-        model = _model_name(path.parent.parent)
-        revisions.setdefault(model, set()).add(path.parent.name)
-        for split, subset, languages, score in main_scores:
-            name = document["task_name"] if len(main_scores) == 1 else f"{document['task_name']} ({split}, {subset})"
-            records.append((model, path.parent.name, ScoreRecord(model, name, task_type, languages, score)))
-    return [
-        replace(record, model=f"{model}@{revision}") if len(revisions[model]) > 1 else record
-        for model, revision, record in records
-    ]
-
-
-def _model_name(folder: Path) -> str:
-    for meta in folder.glob("*/model_meta.json"):
-        try:
-            return str(json.loads(meta.read_text(encoding="utf-8"))["name"])
-        except (json.JSONDecodeError, KeyError, TypeError):
-            continue
-    return folder.name.replace("__", "/")

@@ -1,0 +1,1 @@
+"""Reading results (MTEB's and glotta's) and comparing models across languages."""

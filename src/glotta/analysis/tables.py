@@ -1,0 +1,131 @@
+"""Tables as plain data (title, columns, rows of text), rendered by the CLI (rich) and reports.
+
+One builder per table, so the terminal, the HTML page and the Markdown file show the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from glotta.analysis.leaderboard import Leaderboard, language_runs, language_subsets
+from glotta.analysis.results_reader import LoadedResults
+from glotta.data.languages import language_name
+from glotta.evaluation.aggregate import ScoreRecord, language_groups, summarise
+from glotta.evaluation.evaluators import EVALUATORS
+
+
+@dataclass(frozen=True)
+class TableData:
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    numeric: set[int] = field(default_factory=set)  # right-aligned column indexes
+    notes: list[str] = field(default_factory=list)
+
+
+def _score(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def _points(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f}"
+
+
+def main_score_table(records: list[ScoreRecord]) -> TableData:
+    models = list(dict.fromkeys(r.model for r in records))
+    tasks = list(dict.fromkeys((r.task, r.task_type, " ".join(r.languages)) for r in records))
+    score = {(r.model, r.task): r.main_score for r in records}
+    main_names = {t.value: e.main_score for t, e in EVALUATORS.items()}
+    rows = [[task, task_type, languages, main_names.get(task_type, "main_score"),
+             *(_score(score[m, task]) if (m, task) in score else "-" for m in models)]
+            for task, task_type, languages in tasks]
+    return TableData("main score per task (n/a: the model cannot serve this task type)",
+                     ["task", "type", "languages", "metric", *models], rows, set(range(4, 4 + len(models))))
+
+
+def summary_tables(records: list[ScoreRecord]) -> list[TableData]:
+    """One table per language (monolingual scores only), then one per cross-lingual pair."""
+    monolingual, cross_lingual = language_groups(records)
+    tables = []
+    for group in monolingual:
+        summaries = summarise(records, group)
+        types = list(summaries[0].by_type)
+        rows = [[s.model, *(_score(s.by_type[t]) for t in types), _score(s.mean_task_type),
+                 _score(s.mean_task), f"{s.scored}/{s.tasks}"] for s in summaries]
+        tables.append(TableData(
+            f"{language_name(group)} ({group}): monolingual tasks only, mean main score "
+            "(n/a: a task of the set has no score)",
+            ["model", *types, "Mean(TaskType)", "Mean(Task)", "tasks scored"], rows, set(range(1, len(types) + 4))))
+    for group in cross_lingual:
+        in_group = [r for r in records if r.language_group == group]
+        models = list(dict.fromkeys(r.model for r in in_group))
+        score = {(r.model, r.task): r.main_score for r in in_group}
+        rows = [[task, task_type, *(_score(score.get((m, task))) for m in models)]
+                for task, task_type in dict.fromkeys((r.task, r.task_type) for r in in_group)]
+        tables.append(TableData(f"cross-lingual {group}: reported apart, never averaged into a language",
+                                ["task", "type", *models], rows, set(range(2, 2 + len(models)))))
+    return tables
+
+
+def leaderboard_table(board: Leaderboard) -> TableData:
+    name = language_name(board.language)
+    rows = []
+    for row in board.rows:
+        overall, target = board.overall.of(row.model), board.target.of(row.model)
+        rows.append([
+            row.model,
+            _points(overall.score if overall else None),
+            _points(overall.mean_task_type if overall else None), f"{overall.tasks}/{len(board.overall.considered_tasks)}" if overall else "0",
+            "-" if row.rank_overall is None else str(row.rank_overall),
+            _points(target.score if target else None), f"{target.tasks}/{len(board.target.considered_tasks)}" if target else "0",
+            "-" if row.rank_language is None else str(row.rank_language),
+            "-" if row.gap is None else f"{100 * row.gap:+.2f}",
+            "-" if row.shift is None else f"{row.shift:+d}" + (" !" if row.flagged else ""),
+        ])
+    tau = "n/a" if board.kendall_tau is None else f"{board.kendall_tau:.3f}"
+    rho = "n/a" if board.spearman is None else f"{board.spearman:.3f}"
+    notes = [
+        f"overall: {board.overall.name} Mean(Task) (ranked, and gap) and Mean(TaskType) over the {len(board.overall.compared_tasks)} of "
+        f"{len(board.overall.considered_tasks)} tasks that 80% of the models have"
+        + _missing(board.overall.considered_tasks, board.overall.compared_tasks),
+        f"{name}: mean {board.target.name.split()[-1]} over monolingual {board.language} subsets of "
+        f"{len(board.target.compared_tasks)} tasks: {', '.join(board.target.compared_tasks)}",
+        f"rank correlation overall vs {name} (models ranked on both): Kendall tau {tau}, Spearman {rho}; "
+        "'!' marks a rank move of 3 or more",
+        "models without every compared task are scored on their own tasks and not ranked "
+        "(--partial ranks everyone on what they have)",
+    ]
+    return TableData(
+        f"{name}: overall MTEB score vs {name} score (x 100)",
+        ["model", "overall", "Mean(TaskType)", "tasks", "rank", name, "tasks", "rank", "gap", "shift"],
+        rows, set(range(1, 10)), notes)
+
+
+def _missing(considered: list[str], compared: list[str]) -> str:
+    left_out = [t for t in considered if t not in compared]
+    if not left_out:
+        return ""
+    shown = ", ".join(left_out[:5]) + (f" and {len(left_out) - 5} more" if len(left_out) > 5 else "")
+    return f" (left out: {shown})"
+
+
+def language_task_table(board: Leaderboard, results: LoadedResults, metric: str) -> TableData:
+    """Every compared language task per model, each subset's value exactly as stored in its file."""
+    runs = {(r.model, r.task): r for r in language_runs(results, board.language)}
+    tasks = board.target.compared_tasks
+    rows, fallbacks = [], []
+    for model in dict.fromkeys(r.model for r in board.rows):
+        cells = []
+        for task in tasks:
+            run = runs.get((model, task))
+            if run is None:
+                cells.append("-")
+                continue
+            stored = [f"{s.subset}: {s.metrics.get(metric)}" for s in language_subsets(run, board.language)]
+            cells.append("; ".join(stored))
+            if run is not results.candidates[(model, task)][0]:
+                fallbacks.append(f"{model} {task}: revision {run.revision} (the preferred revision's file "
+                                 f"has no {board.language} subset)")
+        rows.append([model, *cells])
+    return TableData(f"{language_name(board.language)} {metric} per task and subset, as stored in the result files",
+                     ["model", *tasks], rows, set(), fallbacks)
