@@ -129,3 +129,21 @@ def language_task_table(board: Leaderboard, results: LoadedResults, metric: str)
         rows.append([model, *cells])
     return TableData(f"{language_name(board.language)} {metric} per task and subset, as stored in the result files",
                      ["model", *tasks], rows, set(), fallbacks)
+
+
+def triplet_stats_table(stats: dict, title: str) -> TableData:
+    """The Italian study's Table 1 layout: one statistic per row."""
+    def mean_std(entry: dict) -> str:
+        return "-" if entry["mean"] is None else f"{entry['mean']:.1f} ± {entry['std']:.1f}"
+
+    rows = [[name, f"{stats[name]:,}"] for name in ("rows (query, positive)", "triplets", "hard negatives",
+                                                   "random negatives", "exact duplicate triplets",
+                                                   "leakage (query inside positive)")]
+    for unit in ("whitespace tokens", "tokenizer tokens"):
+        for part, entry in stats.get(unit, {}).items():
+            rows.append([f"{part} length ({unit}, mean ± std)", mean_std(entry)])
+    for name, entry in [("positive", stats["positive scores"]), *stats["negative scores"].items()]:
+        if entry.get("count"):
+            rows.append([f"{name} scores (mean ± std; p5 / p50 / p95)",
+                         f"{entry['mean']:.3f} ± {entry['std']:.3f}; {entry['p5']:.3f} / {entry['p50']:.3f} / {entry['p95']:.3f}"])
+    return TableData(title, ["statistic", "value"], rows, {1})

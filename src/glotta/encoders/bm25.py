@@ -46,29 +46,53 @@ class BM25Retriever:
             return None, None
         return settings
 
-    def retrieve(
-        self, task: RetrievalTask, top_k: int, progress: ProgressReporter
-    ) -> dict[str, dict[str, float]]:
+    def index(self, texts: list[str], language: str) -> BM25Index:
+        """A bm25s index over ``texts`` with the language's stopwords and stemmer."""
         import bm25s
         import Stemmer
 
-        stopwords, algorithm = self.settings_for(task.metadata.languages[0])
+        stopwords, algorithm = self.settings_for(language)
         stemmer = Stemmer.Stemmer(algorithm) if algorithm else None
+        tokens = bm25s.tokenize(texts, stopwords=stopwords, stemmer=stemmer, show_progress=False)
+        index = bm25s.BM25(k1=self.k1, b=self.b, method=self.method)
+        index.index(tokens, show_progress=False)
+        return BM25Index(index, stopwords, stemmer, len(texts))
+
+    def retrieve(
+        self, task: RetrievalTask, top_k: int, progress: ProgressReporter
+    ) -> dict[str, dict[str, float]]:
         doc_ids = list(task.corpus)
         texts = [f"{d.title}\n{d.text}" for d in task.corpus.values()]
         with progress.track(f"BM25 index {task.metadata.name}", len(texts)) as advance:
-            tokens = bm25s.tokenize(texts, stopwords=stopwords, stemmer=stemmer, show_progress=False)
-            index = bm25s.BM25(k1=self.k1, b=self.b, method=self.method)
-            index.index(tokens, show_progress=False)
+            index = self.index(texts, task.metadata.languages[0])
             advance(len(texts))
         query_ids = list(task.queries)
         with progress.track(f"BM25 search {task.metadata.name}", len(query_ids)) as advance:
-            query_tokens = bm25s.tokenize(
-                list(task.queries.values()), stopwords=stopwords, stemmer=stemmer, show_progress=False
-            )
-            hits, scores = index.retrieve(query_tokens, k=min(top_k, len(doc_ids)), show_progress=False)
+            hits, scores = index.search(list(task.queries.values()), top_k)
             advance(len(query_ids))
         return {
             query_id: {doc_ids[d]: float(s) for d, s in zip(hits[row], scores[row], strict=True)}
             for row, query_id in enumerate(query_ids)
         }
+
+
+class BM25Index:
+    """An indexed corpus: top-k search, and the score of any (query, document) pair."""
+
+    def __init__(self, index, stopwords, stemmer, size: int):
+        self.bm25, self.stopwords, self.stemmer, self.size = index, stopwords, stemmer, size
+
+    def _tokens(self, queries: list[str]) -> list[list[str]]:
+        import bm25s
+
+        return bm25s.tokenize(queries, stopwords=self.stopwords, stemmer=self.stemmer,
+                              return_ids=False, show_progress=False)
+
+    def search(self, queries: list[str], k: int):
+        """(document rows, scores), best first, shape (queries, min(k, size))."""
+        return self.bm25.retrieve(self._tokens(queries), k=min(k, self.size), show_progress=False)
+
+    def pair_scores(self, queries: list[str], rows: list[list[int]]) -> list[list[float]]:
+        """BM25 score of each query against each of its given document rows."""
+        return [[float(s) for s in self.bm25.get_scores(tokens)[wanted]]
+                for tokens, wanted in zip(self._tokens(queries), rows, strict=True)]

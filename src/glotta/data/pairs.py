@@ -1,0 +1,132 @@
+"""(query, positive) pairs from documents, with the leakage check the Italian study lacked.
+
+Strategies:
+- ``sentence``: one sentence of a paragraph is the query; the rest of the paragraph, *with that
+  sentence removed*, is the positive (the study's builder left it in: a model then learns string
+  matching).
+- ``title``: the document title is the query, its first paragraph the positive.
+- ``given``: the user's own pairs (``{"query","positive"}`` JSONL).
+Every pair passes ``leaks``: a query whose normalised text occurs inside its positive is dropped
+and counted.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from glotta.data.corpus import CorpusDocument
+from glotta.errors import GlottaError
+
+PAIR_STRATEGIES = ("sentence", "title", "given")
+# A sentence ends at . ! ? … (plus closing quotes/brackets) followed by space and an uppercase
+# letter, digit or opening quote. Written here because no sentence splitter is a dependency and
+# this rule is enough for Italian and Dutch prose; abbreviations occasionally split early.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'»”)\]]*\s+(?=[\"'«“(\[]?[A-ZÀ-Ý0-9])")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Pair:
+    query: str
+    positive: str
+    doc_id: str
+    source: str
+
+
+@dataclass(frozen=True)
+class PairSettings:
+    strategy: str = "sentence"
+    min_query_words: int = 5
+    max_query_words: int = 64
+    min_positive_words: int = 20
+    max_positive_words: int = 256
+    pairs_per_document: int = 2
+
+
+def normalise(text: str) -> str:
+    """Lower case, accents folded, punctuation dropped, single spaces: the form leakage is judged on."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join(_WORD.findall("".join(c for c in folded if not unicodedata.combining(c))))
+
+
+def leaks(query: str, positive: str) -> bool:
+    """True when the positive contains the query (after normalisation)."""
+    needle = normalise(query)
+    return bool(needle) and needle in normalise(positive)
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(paragraph) if s.strip()]
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+class PairBuilder:
+    """Turns documents into pairs; ``dropped`` counts what was left out and why."""
+
+    def __init__(self, settings: PairSettings, seed: int):
+        if settings.strategy not in {"sentence", "title"}:
+            raise GlottaError(f"unknown pair strategy {settings.strategy!r}", fix=f"use one of {', '.join(PAIR_STRATEGIES)}")
+        self.settings = settings
+        self.rng = random.Random(seed)
+        self.dropped: Counter = Counter()
+
+    def pairs(self, documents: Iterable[CorpusDocument]) -> Iterator[Pair]:
+        build = self._sentence_pairs if self.settings.strategy == "sentence" else self._title_pairs
+        for document in documents:
+            found = 0
+            for pair in build(document):
+                if leaks(pair.query, pair.positive):
+                    self.dropped["leakage (query inside positive)"] += 1
+                    continue
+                found += 1
+                yield pair
+            if not found:
+                self.dropped["documents too short to yield a pair"] += 1
+
+    def _fits(self, query: str, positive: str) -> bool:
+        s = self.settings
+        return (s.min_query_words <= _words(query) <= s.max_query_words
+                and s.min_positive_words <= _words(positive) <= s.max_positive_words)
+
+    def _sentence_pairs(self, document: CorpusDocument) -> Iterator[Pair]:
+        candidates = []
+        for paragraph in document.text.split("\n\n"):
+            sentences = split_sentences(paragraph)
+            if len(sentences) < 2:
+                continue
+            index = self.rng.randrange(len(sentences))
+            rest = " ".join(sentences[:index] + sentences[index + 1 :])
+            if self._fits(sentences[index], rest):
+                candidates.append((sentences[index], rest))
+        for query, positive in self.rng.sample(candidates, k=min(len(candidates), self.settings.pairs_per_document)):
+            yield Pair(query, positive, document.id, document.source)
+
+    def _title_pairs(self, document: CorpusDocument) -> Iterator[Pair]:
+        paragraphs = [p for p in document.text.split("\n\n") if p.strip()]
+        # titles are short by nature: only the positive's length bounds apply
+        if document.title.strip() and paragraphs:
+            positive = " ".join(paragraphs[0].split()[: self.settings.max_positive_words])
+            if _words(positive) >= self.settings.min_positive_words:
+                yield Pair(document.title.strip(), positive, document.id, document.source)
+
+
+def read_given_pairs(path: Path) -> Iterator[Pair]:
+    """User pairs, ``{"query","positive"}`` per line (optional ``source``); bad lines raise with file:line."""
+    from glotta.data.records import read_jsonl
+
+    for line, record in read_jsonl(path, {"query": str, "positive": str}, ("query", "positive")):
+        yield Pair(record["query"], record["positive"], f"{path.name}:{line}", str(record.get("source") or path.stem))
+
+
+def pair_to_json(pair: Pair) -> str:
+    return json.dumps(pair.__dict__, ensure_ascii=False)

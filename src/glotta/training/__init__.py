@@ -1,0 +1,1 @@
+"""Training data and fine-tuning: triplet building, negative mining, contrastive training."""

@@ -1,0 +1,97 @@
+"""Pairs without leakage, resumable sharded builds, statistics, and bad corpus input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import run_cli, write_jsonl
+from glotta.data.corpus import CorpusDocument, CorpusReader
+from glotta.data.pairs import PairBuilder, PairSettings, leaks, normalise
+from glotta.errors import GlottaError
+
+
+def test_leakage_is_judged_on_normalised_text():
+    assert normalise("  Perché, Mario?!  ") == "perche mario"
+    assert leaks("Perché Mario?", "Disse: «perché, mario» e rise.")
+    assert not leaks("Perché Mario?", "Disse perché Maria rise.")
+
+
+def test_sentence_pairs_remove_the_query_and_drop_leaking_ones():
+    repeated = "Il treno partì alle sei del mattino da Milano."
+    paragraph = (f"{repeated} Era una giornata fredda e grigia di novembre. La stazione era quasi vuota "
+                 f"e silenziosa. {repeated} Nessuno aspettava sul binario accanto al nostro vagone.")
+    builder = PairBuilder(PairSettings(min_positive_words=5, pairs_per_document=1), seed=0)
+    documents = [CorpusDocument(str(i), "", paragraph, "test") for i in range(20)]
+    pairs = list(builder.pairs(documents))
+    assert all(pair.query not in pair.positive for pair in pairs)
+    # picking the repeated sentence leaves its twin in the positive: that pair is dropped and counted
+    assert builder.dropped["leakage (query inside positive)"] == 20 - len(pairs) > 0
+
+
+def test_unreadable_documents_are_skipped_and_counted(tmp_path):
+    corpus = tmp_path / "docs.jsonl"
+    good = json.dumps({"id": "a", "title": "", "text": "Testo valido."}) + "\n"
+    corpus.write_bytes(good.encode() + b'{"id": "b", "text": "caf\xe9"}\n' + b"{broken\n"
+                       + b'{"id": "c", "text": "   "}\n' + b'{"id": "d"}\n')
+    reader = CorpusReader([corpus])
+    assert [d.id for d in reader] == ["a"]
+    assert reader.skipped == {"not UTF-8": 1, "malformed JSON": 1, "empty text": 1, "no 'text' field": 1}
+    with pytest.raises(GlottaError, match="unsupported corpus format '.csv'"):
+        (tmp_path / "x.csv").write_text("a")
+        CorpusReader([tmp_path / "x.csv"])
+
+
+def _build(out, corpus, *extra):
+    return run_cli("triplets", "build", "--corpus", str(corpus), "--lang", "nld", "--miner", "bm25",
+                   "--strategy", "topk", "--num-negatives", "2", "--random-negatives", "1",
+                   "--shard-size", "30", "--out", str(out), *extra)
+
+
+def test_build_resumes_from_kept_shards_and_stats_are_clean(tmp_path, data_root):
+    corpus = data_root / "corpora/nl/ud_alpino/docs.jsonl"
+    out = tmp_path / "triplets"
+    first = _build(out, corpus)
+    assert first.returncode == 0, first.stderr
+    complete = (out / "triplets.jsonl").read_text()
+    shards = sorted((out / "shards").iterdir())
+    assert len(shards) == 3  # 79 documents in shards of 30
+    shards[1].unlink()  # as if interrupted while building the second shard
+    (out / "triplets.jsonl").unlink()
+    again = _build(out, corpus)
+    assert again.returncode == 0 and "shards reused: 2" in again.stdout
+    assert (out / "triplets.jsonl").read_text() == complete  # per-shard seeds: same result
+
+    changed = _build(out, corpus, "--seed", "7")
+    assert changed.returncode == 2 and "built with other settings" in changed.stderr
+
+    from datasets import load_dataset
+
+    rows = load_dataset("parquet", data_files=str(out / "triplets.parquet"), split="train")
+    assert len(rows) == complete.count("\n") and set(rows[0]["negative_kinds"]) == {"hard", "random"}
+    assert {"source", "miner", "negative_scores", "positive_score"} <= set(rows.column_names)
+
+    stats = tmp_path / "stats.json"
+    shown = run_cli("triplets", "stats", str(out), "--json", str(stats))
+    assert shown.returncode == 0, shown.stderr
+    numbers = json.loads(stats.read_text())
+    assert numbers["exact duplicate triplets"] == 0 and numbers["leakage (query inside positive)"] == 0
+    assert numbers["hard negatives"] == 2 * numbers["random negatives"] > 0
+    assert numbers["whitespace tokens"]["query"]["mean"] > 5
+
+
+def test_mining_with_the_target_model_is_refused_unless_insisted(tmp_path, data_root):
+    done = run_cli("triplets", "build", "--corpus", str(data_root / "corpora/nl/ud_alpino/docs.jsonl"),
+                   "--lang", "nld", "--miner", "bm25", "--target", "bm25", "--out", str(tmp_path / "t"))
+    assert done.returncode == 2 and "the miner is the model to be trained" in done.stderr
+    assert not (tmp_path / "t").exists()
+
+
+def test_stats_on_a_malformed_file_names_the_line(tmp_path):
+    path = tmp_path / "triplets.jsonl"
+    write_jsonl(path, [{"query": "q", "positive": "p", "negatives": ["n"]}])
+    with path.open("a") as stream:
+        stream.write('{"query": "q"}\n')
+    done = run_cli("triplets", "stats", str(path))
+    assert done.returncode == 2 and "triplets.jsonl:2: not a triplet row" in done.stderr
