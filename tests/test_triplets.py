@@ -95,3 +95,24 @@ def test_stats_on_a_malformed_file_names_the_line(tmp_path):
         stream.write('{"query": "q"}\n')
     done = run_cli("triplets", "stats", str(path))
     assert done.returncode == 2 and "triplets.jsonl:2: not a triplet row" in done.stderr
+
+
+def test_plain_text_and_parquet_corpora_stream_like_jsonl(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    text = tmp_path / "libro.txt"
+    text.write_text("Primo documento.\n\nSecondo paragrafo.\n\n\nAltro documento.", encoding="utf-8")
+    assert [d.text for d in CorpusReader([text])] == ["Primo documento.\n\nSecondo paragrafo.", "Altro documento."]
+    table = tmp_path / "docs.parquet"
+    pq.write_table(pa.table({"id": ["a", "b"], "title": ["T", ""], "text": ["Uno.", None]}), table)
+    reader = CorpusReader([table])
+    assert [(d.id, d.title, d.text) for d in reader] == [("a", "T", "Uno.")]
+    assert reader.skipped == {"no 'text' field": 1}
+
+
+def test_bm25_miner_survives_a_query_made_of_stopwords():
+    from glotta.encoders.bm25 import BM25Retriever
+
+    index = BM25Retriever().index(["il gatto dorme sul divano", "la casa è grande"], "ita")
+    assert index.pair_scores(["e il", "gatto"], [[0], [0, 1]])[0] == [0.0]

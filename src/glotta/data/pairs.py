@@ -5,26 +5,24 @@ Strategies:
   sentence removed*, is the positive (the study's builder left it in: a model then learns string
   matching).
 - ``title``: the document title is the query, its first paragraph the positive.
-- ``given``: the user's own pairs (``{"query","positive"}`` JSONL).
+- ``synthetic``: an LLM writes the query (``glotta.training.synthetic``).
 Every pair passes ``leaks``: a query whose normalised text occurs inside its positive is dropped
 and counted.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from glotta.data.corpus import CorpusDocument
 from glotta.errors import GlottaError
 
-PAIR_STRATEGIES = ("sentence", "title", "given")
+PAIR_STRATEGIES = ("sentence", "title", "synthetic")
 # A sentence ends at . ! ? … (plus closing quotes/brackets) followed by space and an uppercase
 # letter, digit or opening quote. Written here because no sentence splitter is a dependency and
 # this rule is enough for Italian and Dutch prose; abbreviations occasionally split early.
@@ -118,15 +116,3 @@ class PairBuilder:
             positive = " ".join(paragraphs[0].split()[: self.settings.max_positive_words])
             if _words(positive) >= self.settings.min_positive_words:
                 yield Pair(document.title.strip(), positive, document.id, document.source)
-
-
-def read_given_pairs(path: Path) -> Iterator[Pair]:
-    """User pairs, ``{"query","positive"}`` per line (optional ``source``); bad lines raise with file:line."""
-    from glotta.data.records import read_jsonl
-
-    for line, record in read_jsonl(path, {"query": str, "positive": str}, ("query", "positive")):
-        yield Pair(record["query"], record["positive"], f"{path.name}:{line}", str(record.get("source") or path.stem))
-
-
-def pair_to_json(pair: Pair) -> str:
-    return json.dumps(pair.__dict__, ensure_ascii=False)

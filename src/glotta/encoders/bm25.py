@@ -93,6 +93,6 @@ class BM25Index:
         return self.bm25.retrieve(self._tokens(queries), k=min(k, self.size), show_progress=False)
 
     def pair_scores(self, queries: list[str], rows: list[list[int]]) -> list[list[float]]:
-        """BM25 score of each query against each of its given document rows."""
-        return [[float(s) for s in self.bm25.get_scores(tokens)[wanted]]
+        """BM25 score of each query against each of its given document rows (0 for a query of stopwords)."""
+        return [[float(s) for s in self.bm25.get_scores(tokens)[wanted]] if tokens else [0.0] * len(wanted)
                 for tokens, wanted in zip(self._tokens(queries), rows, strict=True)]

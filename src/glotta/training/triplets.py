@@ -22,12 +22,14 @@ from glotta.data.corpus import CorpusReader
 from glotta.data.pairs import Pair, PairBuilder, PairSettings
 from glotta.errors import GlottaError
 from glotta.progress import ProgressReporter, SilentProgress
+from glotta.training.llm_client import ChatClient
 from glotta.training.mining import MiningSettings, random_negatives, select_hard_negatives
+from glotta.training.synthetic import SyntheticPairBuilder, SyntheticSettings
 
 
 @dataclass(frozen=True)
 class BuildSettings:
-    pairs: PairSettings
+    pairs: PairSettings | SyntheticSettings
     mining: MiningSettings
     miner: str
     language: str
@@ -70,10 +72,15 @@ def mine_rows(pairs: list[Pair], miner, settings: MiningSettings, rng: random.Ra
 
 
 def build_triplets(corpus: list[Path], out: Path, settings: BuildSettings, miner,
-                   progress: ProgressReporter | None = None) -> dict:
+                   progress: ProgressReporter | None = None, llm: ChatClient | None = None) -> dict:
+    """Build or resume; ``llm`` is required when the pairs are synthetic (its endpoint is recorded)."""
     progress = progress or SilentProgress()
     manifest = out / "manifest.json"
     wanted = json.loads(json.dumps(asdict(settings), default=str)) | {"corpus": [str(p) for p in corpus]}
+    if isinstance(settings.pairs, SyntheticSettings):
+        assert llm is not None, "synthetic pairs need an LLM client"
+        wanted["llm"] = {"base_url": llm.settings.base_url, "model": llm.settings.model,
+                         "temperature": llm.settings.temperature}
     if manifest.exists() and json.loads(manifest.read_text(encoding="utf-8")) != wanted:
         raise GlottaError("this folder holds triplets built with other settings",
                           fix="choose a new --out folder, or delete this one to rebuild", path=out)
@@ -95,7 +102,8 @@ def build_triplets(corpus: list[Path], out: Path, settings: BuildSettings, miner
             counts["shards reused"] += 1
             continue
         shard_seed = settings.seed * 1_000_003 + number
-        builder = PairBuilder(settings.pairs, shard_seed)
+        builder = (SyntheticPairBuilder(settings.pairs, llm, shard_seed)
+                   if isinstance(settings.pairs, SyntheticSettings) else PairBuilder(settings.pairs, shard_seed))
         pairs = list(builder.pairs(shard))
         counts.update(builder.dropped)
         rows, mined = mine_rows(pairs, miner, settings.mining, random.Random(shard_seed), progress) if pairs else ([], Counter())
@@ -105,6 +113,8 @@ def build_triplets(corpus: list[Path], out: Path, settings: BuildSettings, miner
     counts.update({f"documents skipped: {k}": v for k, v in reader.skipped.items()})
     total = _join(shard_paths, out)
     summary = {"rows": total, **{k: v for k, v in sorted(counts.items()) if v}}
+    if llm is not None:
+        summary |= {"LLM requests": llm.requests, "LLM failures": llm.failures}
     write_json_atomic(out / "summary.json", summary)
     return summary
 

@@ -1,0 +1,42 @@
+"""What every command shares: the consoles, common options, and quiet third-party output."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+# Logs and CI are not terminals: rich would wrap tables at 80 columns there.
+console = Console() if Console().is_terminal else Console(width=160)
+errors = Console(stderr=True)
+
+DataRoot = Annotated[Path | None, typer.Option("--data-root", help="Folder holding tasks/ (default $GLOTTA_DATA, else ../shared/data).")]
+Lang = Annotated[str, typer.Option("--lang", help="Target language (ita, nld, it, ...).")]
+
+
+def progress_bars() -> Progress:
+    """One live display of progress bars on stderr, removed when done."""
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    return Progress(*columns, console=errors, transient=True)
+
+
+def quiet_libraries() -> None:
+    """Model loaders print their own bars and warnings; glotta shows one progress display."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import logging
+
+    logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
+
+

