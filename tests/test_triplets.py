@@ -116,3 +116,25 @@ def test_bm25_miner_survives_a_query_made_of_stopwords():
 
     index = BM25Retriever().index(["il gatto dorme sul divano", "la casa è grande"], "ita")
     assert index.pair_scores(["e il", "gatto"], [[0], [0, 1]])[0] == [0.0]
+
+
+def test_given_pairs_are_mined_and_leaking_ones_dropped(tmp_path, data_root):
+    import itertools
+
+    documents = itertools.islice(CorpusReader([data_root / "corpora/it/gutenberg_it/docs.jsonl"]), 30)
+    rows = [{"query": d.title or d.text.split(".")[0], "positive": d.text[:600]} for d in documents]
+    rows.append({"query": "Il treno partì", "positive": "Il treno partì alle sei."})  # leaks
+    rows.append(dict(rows[0]))  # the same pair twice: kept once
+    given = tmp_path / "pairs.jsonl"
+    write_jsonl(given, rows)
+    with given.open("a") as stream:
+        stream.write('{"query": "senza positivo"}\n')
+    out = tmp_path / "given"
+    done = run_cli("triplets", "build", "--corpus", str(given), "--pairs", "given", "--lang", "ita",
+                   "--miner", "bm25", "--strategy", "topk", "--num-negatives", "2", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["leakage (query inside positive)"] == 1
+    assert summary["documents skipped: no 'positive' field"] == 1
+    assert summary["duplicate pairs (same query and positive)"] == 1
+    assert 0 < summary["rows"] <= 30

@@ -22,7 +22,7 @@ def triplets_build_command(
     out: Annotated[Path, typer.Option(help="Output folder (resumable: existing shards are kept).")],
     target: Annotated[str | None, typer.Option(help="The model you will train; mining with it is refused unless --allow-circular.")] = None,
     allow_circular: Annotated[bool, typer.Option("--allow-circular", help="Mine with the target model anyway (warned).")] = False,
-    pairs: Annotated[str, typer.Option(help="Pair strategy: sentence, title or synthetic (LLM queries).")] = "sentence",
+    pairs: Annotated[str, typer.Option(help="Pair strategy: sentence, title, given (--corpus holds {query, positive} JSONL) or synthetic (LLM queries).")] = "sentence",
     llm_base_url: Annotated[str | None, typer.Option(envvar="GLOTTA_LLM_BASE_URL", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1.")] = None,
     llm_model: Annotated[str | None, typer.Option(envvar="GLOTTA_LLM_MODEL", help="Model name at that endpoint.")] = None,
     llm_api_key: Annotated[str | None, typer.Option(help="API key (default $GLOTTA_LLM_API_KEY or $OPENAI_API_KEY); never printed.", show_default=False)] = None,

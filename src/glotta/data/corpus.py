@@ -25,9 +25,14 @@ class CorpusDocument:
 
 
 class CorpusReader:
-    """Iterate the documents of one or more files; ``skipped`` counts what was left out and why."""
+    """Iterate the documents of one or more files; ``skipped`` counts what was left out and why.
 
-    def __init__(self, paths: list[Path]):
+    With ``given_pairs`` the JSONL lines are the user's ``{"query","positive"}`` pairs, read as
+    documents whose title is the query and text the positive (the ``given`` pair strategy).
+    """
+
+    def __init__(self, paths: list[Path], given_pairs: bool = False):
+        self.title_field, self.text_field = ("query", "positive") if given_pairs else ("title", "text")
         for path in paths:
             if not path.is_file():
                 raise GlottaError("corpus file not found", fix="pass a .jsonl, .txt or .parquet file", path=path)
@@ -57,11 +62,12 @@ class CorpusReader:
                 except json.JSONDecodeError:
                     self.skipped["malformed JSON"] += 1
                     continue
-                if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                    self.skipped["no 'text' field"] += 1
+                if not isinstance(record, dict) or not isinstance(record.get(self.text_field), str):
+                    self.skipped[f"no '{self.text_field}' field"] += 1
                     continue
-                yield CorpusDocument(str(record.get("id", f"{path.stem}:{number}")), str(record.get("title") or ""),
-                                     record["text"], str(record.get("source") or path.stem))
+                yield CorpusDocument(str(record.get("id", f"{path.stem}:{number}")),
+                                     str(record.get(self.title_field) or ""), record[self.text_field],
+                                     str(record.get("source") or path.stem))
 
     def _text(self, path: Path) -> Iterator[CorpusDocument]:
         """A plain-text file: documents separated by two blank lines, paragraphs by one."""

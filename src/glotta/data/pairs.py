@@ -5,6 +5,7 @@ Strategies:
   sentence removed*, is the positive (the study's builder left it in: a model then learns string
   matching).
 - ``title``: the document title is the query, its first paragraph the positive.
+- ``given``: the user's own ``{"query","positive"}`` pairs (read by CorpusReader(given_pairs=True)).
 - ``synthetic``: an LLM writes the query (``glotta.training.synthetic``).
 Every pair passes ``leaks``: a query whose normalised text occurs inside its positive is dropped
 and counted.
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from glotta.data.corpus import CorpusDocument
 from glotta.errors import GlottaError
 
-PAIR_STRATEGIES = ("sentence", "title", "synthetic")
+PAIR_STRATEGIES = ("sentence", "title", "given", "synthetic")
 # A sentence ends at . ! ? … (plus closing quotes/brackets) followed by space and an uppercase
 # letter, digit or opening quote. Written here because no sentence splitter is a dependency and
 # this rule is enough for Italian and Dutch prose; abbreviations occasionally split early.
@@ -72,14 +73,15 @@ class PairBuilder:
     """Turns documents into pairs; ``dropped`` counts what was left out and why."""
 
     def __init__(self, settings: PairSettings, seed: int):
-        if settings.strategy not in {"sentence", "title"}:
+        if settings.strategy not in {"sentence", "title", "given"}:
             raise GlottaError(f"unknown pair strategy {settings.strategy!r}", fix=f"use one of {', '.join(PAIR_STRATEGIES)}")
         self.settings = settings
         self.rng = random.Random(seed)
         self.dropped: Counter = Counter()
 
     def pairs(self, documents: Iterable[CorpusDocument]) -> Iterator[Pair]:
-        build = self._sentence_pairs if self.settings.strategy == "sentence" else self._title_pairs
+        build = {"sentence": self._sentence_pairs, "title": self._title_pairs,
+                 "given": self._given_pair}[self.settings.strategy]
         for document in documents:
             found = 0
             for pair in build(document):
@@ -108,6 +110,10 @@ class PairBuilder:
                 candidates.append((sentences[index], rest))
         for query, positive in self.rng.sample(candidates, k=min(len(candidates), self.settings.pairs_per_document)):
             yield Pair(query, positive, document.id, document.source)
+
+    def _given_pair(self, document: CorpusDocument) -> Iterator[Pair]:
+        if document.title.strip():
+            yield Pair(document.title.strip(), document.text.strip(), document.id, document.source)
 
     def _title_pairs(self, document: CorpusDocument) -> Iterator[Pair]:
         paragraphs = [p for p in document.text.split("\n\n") if p.strip()]

@@ -85,12 +85,15 @@ def build_triplets(corpus: list[Path], out: Path, settings: BuildSettings, miner
         raise GlottaError("this folder holds triplets built with other settings",
                           fix="choose a new --out folder, or delete this one to rebuild", path=out)
     write_json_atomic(manifest, wanted)
-    reader = CorpusReader(corpus)
+    reader = CorpusReader(corpus, given_pairs=getattr(settings.pairs, "strategy", None) == "given")
     documents = iter(reader)
     if settings.max_documents is not None:
         documents = itertools.islice(documents, settings.max_documents)
     counts: Counter = Counter()
     shard_paths = []
+    # (query, positive) of the rows already written: a repeat (the same article text in two laws)
+    # is dropped. Built from rows, not pairs, so a resumed build sees exactly what a whole one saw.
+    seen: set[int] = set()
     for number in itertools.count():
         shard = list(itertools.islice(documents, settings.shard_size))
         if not shard:
@@ -100,16 +103,25 @@ def build_triplets(corpus: list[Path], out: Path, settings: BuildSettings, miner
         counts["documents"] += len(shard)
         if path.exists():
             counts["shards reused"] += 1
+            seen.update(hash((r["query"], r["positive"])) for r in map(json.loads, path.read_text(encoding="utf-8").splitlines()))
             continue
         shard_seed = settings.seed * 1_000_003 + number
         builder = (SyntheticPairBuilder(settings.pairs, llm, shard_seed)
                    if isinstance(settings.pairs, SyntheticSettings) else PairBuilder(settings.pairs, shard_seed))
-        pairs = list(builder.pairs(shard))
+        pairs, in_shard = [], set()
+        for pair in builder.pairs(shard):
+            key = hash((pair.query, pair.positive))
+            if key in seen or key in in_shard:
+                counts["duplicate pairs (same query and positive)"] += 1
+                continue
+            in_shard.add(key)
+            pairs.append(pair)
         counts.update(builder.dropped)
         rows, mined = mine_rows(pairs, miner, settings.mining, random.Random(shard_seed), progress) if pairs else ([], Counter())
         counts.update({f"candidates dropped: {k}": v for k, v in mined.items() if not k.startswith("pairs")})
         counts.update({k: v for k, v in mined.items() if k.startswith("pairs")})
         write_text_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        seen.update(hash((r["query"], r["positive"])) for r in rows)
     counts.update({f"documents skipped: {k}": v for k, v in reader.skipped.items()})
     total = _join(shard_paths, out)
     summary = {"rows": total, **{k: v for k, v in sorted(counts.items()) if v}}
