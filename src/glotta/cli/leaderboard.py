@@ -33,8 +33,9 @@ def _load_language_view(lang, results, mteb_results, task_type, metric, benchmar
     from glotta.data.benchmarks import resolve_data_root
 
     folders = list(results)
-    default = mteb_results or ((resolve_data_root(data_root) or Path("/nonexistent")) / "mteb-results")
-    if default.is_dir():
+    root = resolve_data_root(data_root)
+    default = mteb_results or (root / "mteb-results" if root else None)
+    if default is not None and default.is_dir():
         folders.insert(0, default)
     elif mteb_results is not None or not folders:
         raise GlottaError("MTEB results folder not found",
