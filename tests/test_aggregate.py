@@ -14,9 +14,9 @@ def _records():
         ScoreRecord("e5", "xed_it", "classification", ("ita-Latn",), 0.2),
         ScoreRecord("e5", "tatoeba", "bitext", ("eng-Latn", "ita-Latn"), 0.9),
         ScoreRecord("e5", "stsb_nl", "sts", ("nld-Latn",), 0.7),
-        ScoreRecord("bm25", "sts_it", "sts", ("ita-Latn",), None, "no embeddings"),
-        ScoreRecord("bm25", "sib_it", "classification", ("ita-Latn",), None, "no embeddings"),
-        ScoreRecord("bm25", "xed_it", "classification", ("ita-Latn",), None, "no embeddings"),
+        ScoreRecord("bm25", "sts_it", "sts", ("ita-Latn",), None),
+        ScoreRecord("bm25", "sib_it", "classification", ("ita-Latn",), None),
+        ScoreRecord("bm25", "xed_it", "classification", ("ita-Latn",), None),
     ]
 
 

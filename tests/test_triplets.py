@@ -138,3 +138,11 @@ def test_given_pairs_are_mined_and_leaking_ones_dropped(tmp_path, data_root):
     assert summary["documents skipped: no 'positive' field"] == 1
     assert summary["duplicate pairs (same query and positive)"] == 1
     assert 0 < summary["rows"] <= 30
+
+
+def test_a_missing_corpus_file_writes_nothing(tmp_path):
+    out = tmp_path / "t"
+    done = run_cli("triplets", "build", "--corpus", str(tmp_path / "nope.jsonl"), "--lang", "ita",
+                   "--miner", "bm25", "--strategy", "topk", "--out", str(out))
+    assert done.returncode == 2 and "corpus file not found" in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import kendalltau, rankdata, spearmanr
 
-from glotta.analysis.results_reader import LoadedResults, TaskRun
+from glotta.analysis.results_reader import LoadedResults, TaskRun, mteb_task_metadata
 from glotta.data.languages import iso639_3, normalise_language
 from glotta.errors import GlottaError
 
@@ -132,18 +132,10 @@ def overall_scores(results: LoadedResults, benchmark: str = DEFAULT_BENCHMARK,
     return _score_set(benchmark, per_task, types, list(spec), min_coverage, partial, _extra_models(results))
 
 
-def _eval_splits(task: str) -> set[str] | None:
-    import mteb
-
-    try:
-        return set(mteb.get_task(task).metadata.eval_splits)
-    except (KeyError, ValueError):
-        return None  # a glotta task: every split it stored
-
-
 def language_subsets(run: TaskRun, language: str):
     """The subsets of ``run`` whose every language is ``language`` (ISO 639-3), in its eval splits."""
-    splits = _eval_splits(run.task)
+    metadata = mteb_task_metadata(run.task)
+    splits = set(metadata.eval_splits) if metadata is not None else None  # glotta task: every split
     return [s for s in run.subsets
             if (splits is None or s.split in splits) and s.languages
             and all(iso639_3(lang.replace("_", "-")) == language for lang in s.languages)]

@@ -9,6 +9,7 @@ results with a real revision hash.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -115,7 +116,8 @@ def _read(path: Path) -> TaskRun:
     glotta_type = raw.get("task_type") if "glotta_version" in raw else None
     if glotta_type:  # a glotta run: its own row, apart from the model's MTEB results
         model = f"{model_name} (glotta: {model_folder.parent.name})"
-    task_type = _mteb_task_type(result.task_name) or MTEB_TYPE_NAMES.get(glotta_type)
+    metadata = mteb_task_metadata(result.task_name)
+    task_type = metadata.type if metadata is not None else MTEB_TYPE_NAMES.get(glotta_type)
     return TaskRun(model, model_name, revision, result.task_name, task_type, result.mteb_version, subsets, path,
                    glotta_type)
 
@@ -147,18 +149,15 @@ def _model_name(folder: Path) -> str:
     return folder.name.replace("__", "/", 1)
 
 
-_TASK_TYPES: dict[str, str | None] = {}
+@functools.lru_cache(maxsize=None)
+def mteb_task_metadata(task_name: str):
+    """mteb's metadata for a task name (looked up once per name), or None for a non-MTEB task."""
+    import mteb
 
-
-def _mteb_task_type(task_name: str) -> str | None:
-    if task_name not in _TASK_TYPES:
-        import mteb
-
-        try:
-            _TASK_TYPES[task_name] = mteb.get_task(task_name).metadata.type
-        except (KeyError, ValueError):
-            _TASK_TYPES[task_name] = None
-    return _TASK_TYPES[task_name]
+    try:
+        return mteb.get_task(task_name).metadata
+    except (KeyError, ValueError):
+        return None
 
 
 def main_revision(model: str) -> str | None:

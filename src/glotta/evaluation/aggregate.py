@@ -23,7 +23,6 @@ class ScoreRecord:
     task_type: str
     languages: tuple[str, ...]
     main_score: float | None
-    reason: str | None = None
 
     @property
     def language_group(self) -> str:

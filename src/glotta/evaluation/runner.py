@@ -37,7 +37,7 @@ class Outcome:
 
     def record(self) -> ScoreRecord:
         return ScoreRecord(self.model, self.task.name, self.task.type.value, self.task.languages,
-                           self.main_score, self.reason)
+                           self.main_score)
 
 
 def not_applicable(model: Model, task: Task) -> str | None:

@@ -84,8 +84,8 @@ def build_triplets(corpus: list[Path], out: Path, settings: BuildSettings, miner
     if manifest.exists() and json.loads(manifest.read_text(encoding="utf-8")) != wanted:
         raise GlottaError("this folder holds triplets built with other settings",
                           fix="choose a new --out folder, or delete this one to rebuild", path=out)
+    reader = CorpusReader(corpus, given_pairs=getattr(settings.pairs, "strategy", None) == "given")  # checks the files
     write_json_atomic(manifest, wanted)
-    reader = CorpusReader(corpus, given_pairs=getattr(settings.pairs, "strategy", None) == "given")
     documents = iter(reader)
     if settings.max_documents is not None:
         documents = itertools.islice(documents, settings.max_documents)
