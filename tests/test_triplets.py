@@ -71,6 +71,7 @@ def test_build_resumes_from_kept_shards_and_stats_are_clean(tmp_path, data_root)
     rows = load_dataset("parquet", data_files=str(out / "triplets.parquet"), split="train")
     assert len(rows) == complete.count("\n") and set(rows[0]["negative_kinds"]) == {"hard", "random"}
     assert {"source", "miner", "negative_scores", "positive_score"} <= set(rows.column_names)
+    assert set(rows["corpus"]) == {corpus.parent.name}  # the unit of source-homogeneous batches
 
     stats = tmp_path / "stats.json"
     shown = run_cli("triplets", "stats", str(out), "--json", str(stats))

@@ -78,3 +78,49 @@ def rank_shift_figure(board: Leaderboard, folder: Path, language_label: str) -> 
     paths = _save(figure, folder, f"rank_shift_{board.language}")
     plt.close(figure)
     return paths
+
+
+def forgetting_figure(changes, base_name: str, tuned_name: str, folder: Path) -> list[Path]:
+    """The Italian study's Figure 2: base vs fine-tuned main score per task, grouped bars,
+    one panel per benchmark, drops marked in red."""
+    plt = _pyplot()
+    import numpy as np
+
+    benchmarks = list(dict.fromkeys(c.benchmark for c in changes))
+    widths = [max(2, len([c for c in changes if c.benchmark == b])) for b in benchmarks]
+    figure, axes = plt.subplots(1, len(benchmarks), figsize=(1.0 * sum(widths) + 2, 4.5), squeeze=False,
+                                gridspec_kw={"width_ratios": widths})
+    for axis, benchmark in zip(axes[0], benchmarks):
+        mine = [c for c in changes if c.benchmark == benchmark]
+        x = np.arange(len(mine))
+        axis.bar(x - 0.2, [100 * c.base for c in mine], 0.4, label=base_name, color="tab:blue")
+        tuned_colors = ["tab:red" if c.delta < 0 else "tab:green" for c in mine]
+        axis.bar(x + 0.2, [100 * c.tuned for c in mine], 0.4, label=tuned_name, color=tuned_colors)
+        for xi, c in zip(x, mine):
+            axis.annotate(f"{c.delta:+.1f}", (xi + 0.2, 100 * c.tuned), ha="center", va="bottom", fontsize=7)
+        axis.set_xticks(x, [c.task for c in mine], rotation=40, ha="right", fontsize=7)
+        axis.set_title(benchmark)
+        axis.set_ylim(0, 105)
+        axis.grid(axis="y", alpha=0.3)
+    axes[0][0].set_ylabel("main score x 100")
+    axes[0][0].legend(fontsize=8, loc="lower left")
+    figure.suptitle("Base vs fine-tuned per task (green: gain, red: loss; labels: change in points)")
+    paths = _save(figure, folder, "forgetting")
+    plt.close(figure)
+    return paths
+
+
+def merge_sweep_figure(alphas: list[float], target: list[float], general: list[float], folder: Path) -> list[Path]:
+    """Target vs general score along the interpolation base (alpha 0) -> fine-tuned (alpha 1)."""
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=(6, 4))
+    axis.plot(alphas, [100 * v for v in target], "o-", label="target")
+    axis.plot(alphas, [100 * v for v in general], "s-", label="general")
+    axis.set_xlabel("alpha (0 = base, 1 = fine-tuned)")
+    axis.set_ylabel("mean main score x 100")
+    axis.set_title("Weight interpolation (WiSE-FT / LM-Cocktail)")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    paths = _save(figure, folder, "merge_sweep")
+    plt.close(figure)
+    return paths

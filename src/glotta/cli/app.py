@@ -12,7 +12,7 @@ import click
 import typer
 from rich.markup import escape
 
-from glotta.cli import evaluate, leaderboard, triplets
+from glotta.cli import compare, evaluate, leaderboard, train, trim, triplets
 from glotta.cli.common import errors
 from glotta.errors import GlottaError
 
@@ -24,6 +24,11 @@ app.add_typer(evaluate.results_app, name="results")
 app.command("leaderboard")(leaderboard.leaderboard_command)
 app.command("report")(leaderboard.report_command)
 app.add_typer(triplets.triplets_app, name="triplets")
+app.command("trim")(trim.trim_command)
+app.command("train")(train.train_command)
+app.command("advise")(train.advise_command)
+app.command("compare")(compare.compare_command)
+app.command("merge")(compare.merge_command)
 
 
 def main() -> None:

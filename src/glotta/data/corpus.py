@@ -7,6 +7,7 @@ counted, never fatal: a corpus of millions of documents should not stop on one b
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -22,6 +23,12 @@ class CorpusDocument:
     title: str
     text: str
     source: str
+    corpus: str = ""  # which input file: the unit of source-homogeneous batching in training
+
+
+def corpus_label(path: Path) -> str:
+    """``eltec_ita`` for ``.../eltec_ita/docs.jsonl``; the file name's stem otherwise."""
+    return path.parent.name if path.stem == "docs" and path.parent.name else path.stem
 
 
 class CorpusReader:
@@ -45,11 +52,12 @@ class CorpusReader:
     def __iter__(self) -> Iterator[CorpusDocument]:
         for path in self.paths:
             reader = {".jsonl": self._jsonl, ".txt": self._text, ".parquet": self._parquet}[path.suffix]
+            label = corpus_label(path)
             for document in reader(path):
                 if not document.text.strip():
                     self.skipped["empty text"] += 1
                     continue
-                yield document
+                yield dataclasses.replace(document, corpus=label)
 
     def _jsonl(self, path: Path) -> Iterator[CorpusDocument]:
         with path.open("rb") as stream:

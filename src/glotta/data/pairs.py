@@ -37,6 +37,7 @@ class Pair:
     positive: str
     doc_id: str
     source: str
+    corpus: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,11 +110,11 @@ class PairBuilder:
             if self._fits(sentences[index], rest):
                 candidates.append((sentences[index], rest))
         for query, positive in self.rng.sample(candidates, k=min(len(candidates), self.settings.pairs_per_document)):
-            yield Pair(query, positive, document.id, document.source)
+            yield Pair(query, positive, document.id, document.source, document.corpus)
 
     def _given_pair(self, document: CorpusDocument) -> Iterator[Pair]:
         if document.title.strip():
-            yield Pair(document.title.strip(), document.text.strip(), document.id, document.source)
+            yield Pair(document.title.strip(), document.text.strip(), document.id, document.source, document.corpus)
 
     def _title_pairs(self, document: CorpusDocument) -> Iterator[Pair]:
         paragraphs = [p for p in document.text.split("\n\n") if p.strip()]
@@ -121,4 +122,4 @@ class PairBuilder:
         if document.title.strip() and paragraphs:
             positive = " ".join(paragraphs[0].split()[: self.settings.max_positive_words])
             if _words(positive) >= self.settings.min_positive_words:
-                yield Pair(document.title.strip(), positive, document.id, document.source)
+                yield Pair(document.title.strip(), positive, document.id, document.source, document.corpus)

@@ -34,6 +34,22 @@ def weights_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
+def role_prompts(model, name: str) -> dict[Role, str]:
+    """The query and document prompts of a loaded model: its own, else its family's known ones.
+
+    Evaluation and training both use this, so a model is trained with the prompts it is
+    evaluated with (the Italian study trained E5 without its prefixes).
+    """
+    own = {k: v for k, v in (getattr(model, "prompts", None) or {}).items() if v}
+    if own:
+        document = next((own[k] for k in _DOCUMENT_PROMPT_NAMES if k in own), "")
+        return {Role.QUERY: own.get("query", ""), Role.DOCUMENT: document}
+    for pattern, prompts in _KNOWN_PROMPTS:
+        if pattern.search(name):
+            return dict(prompts)
+    return {Role.QUERY: "", Role.DOCUMENT: ""}
+
+
 class SentenceTransformerEncoder(Encoder):
     """Wraps ``SentenceTransformer`` with the model's own prompts (or E5's known ones)."""
 
@@ -58,17 +74,7 @@ class SentenceTransformerEncoder(Encoder):
         dimension = getattr(self.model, "get_embedding_dimension", None)  # sentence-transformers >= 6
         self.dimension = int((dimension or self.model.get_sentence_embedding_dimension)())
         self.max_length = int(self.model.max_seq_length or 0)
-        self.prompts = self._resolve_prompts(name)
-
-    def _resolve_prompts(self, name: str) -> dict[Role, str]:
-        own = {k: v for k, v in (getattr(self.model, "prompts", None) or {}).items() if v}
-        if own:
-            document = next((own[k] for k in _DOCUMENT_PROMPT_NAMES if k in own), "")
-            return {Role.QUERY: own.get("query", ""), Role.DOCUMENT: document}
-        for pattern, prompts in _KNOWN_PROMPTS:
-            if pattern.search(name):
-                return dict(prompts)
-        return {Role.QUERY: "", Role.DOCUMENT: ""}
+        self.prompts = role_prompts(self.model, name)
 
     def _identity_fields(self, role: Role) -> dict:
         return {"prompt": self.prompts[role], "max_length": self.max_length, "kind": "st"}

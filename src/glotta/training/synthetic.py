@@ -120,7 +120,7 @@ class SyntheticPairBuilder:
                 self.dropped[reason] += 1
                 continue
             seen.add(normalise(query))
-            candidates.append(Pair(query, passage, document.id, document.source))
+            candidates.append(Pair(query, passage, document.id, document.source, document.corpus))
         yield from self._round_trip(candidates, [p for _, p in passages])
 
     def _round_trip(self, pairs: list[Pair], passages: list[str]) -> Iterator[Pair]:

@@ -66,7 +66,7 @@ def mine_rows(pairs: list[Pair], miner, settings: MiningSettings, rng: random.Ra
             "negative_kinds": ["hard"] * len(hard) + ["random"] * len(extra),
             "negative_scores": selection.scores[q] + [None] * len(extra),
             "positive_score": float(positive_scores[q]),
-            "miner": miner.name, "strategy": settings.strategy, "source": pair.source, "doc_id": pair.doc_id,
+            "miner": miner.name, "strategy": settings.strategy, "source": pair.source, "corpus": pair.corpus, "doc_id": pair.doc_id,
         })
     return rows, counts
 
@@ -138,7 +138,7 @@ def _schema():
     return pa.schema([("query", pa.string()), ("positive", pa.string()), ("negatives", text_list),
                       ("negative_kinds", text_list), ("negative_scores", pa.list_(pa.float64())),
                       ("positive_score", pa.float64()), ("miner", pa.string()), ("strategy", pa.string()),
-                      ("source", pa.string()), ("doc_id", pa.string())])
+                      ("source", pa.string()), ("corpus", pa.string()), ("doc_id", pa.string())])
 
 
 def _join(shards: list[Path], out: Path) -> int:

@@ -1,0 +1,44 @@
+"""Retrieval checks during training: a target-language dev task and a general (English) one.
+
+Watching both curves is how forgetting shows up while it happens, not after. The checks use
+sentence-transformers' ``InformationRetrievalEvaluator`` (the trainer calls it every
+``eval_steps``) with the model's own query/document prompts; queries are subsampled with the
+run's seed so a check costs seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from glotta.data.tasks import RetrievalTask
+from glotta.errors import GlottaError
+
+
+def load_retrieval_task(path: Path) -> RetrievalTask:
+    from glotta.data.benchmarks import load_task
+    from glotta.data.task_spec import TaskSpec
+
+    task = load_task(TaskSpec(path=path))
+    if not isinstance(task, RetrievalTask):
+        raise GlottaError(f"a {task.metadata.type.value} task cannot be a dev task during training",
+                          fix="pass a retrieval task folder (BEIR layout)", path=path)
+    return task
+
+
+def retrieval_evaluator(task: RetrievalTask, prompts: tuple[str, str], max_queries: int | None, seed: int,
+                        batch_size: int, name: str):
+    from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
+
+    query_ids = sorted(task.queries)
+    if max_queries is not None and len(query_ids) > max_queries:
+        query_ids = sorted(random.Random(seed).sample(query_ids, max_queries))
+    relevant = {q: {d for d, score in task.qrels[q].items() if score > 0} for q in query_ids}
+    query_prompt, document_prompt = prompts
+    return InformationRetrievalEvaluator(
+        queries={q: task.queries[q] for q in query_ids},
+        corpus={d: doc.full_text for d, doc in task.corpus.items()},
+        relevant_docs=relevant, name=name, batch_size=batch_size, write_csv=False,
+        mrr_at_k=[10], ndcg_at_k=[10], accuracy_at_k=[1], precision_recall_at_k=[1, 10], map_at_k=[100],
+        query_prompt=query_prompt or None, corpus_prompt=document_prompt or None,
+    )

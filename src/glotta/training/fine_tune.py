@@ -1,0 +1,312 @@
+"""Contrastive fine-tuning the way E5-NL trained, on sentence-transformers' trainer.
+
+Nothing here is a training loop: sentence-transformers provides the trainer (and through
+transformers/accelerate: checkpoints, exact resume, DDP under ``torchrun``/``accelerate
+launch``), the InfoNCE loss (``MultipleNegativesRankingLoss`` with scale = 1/temperature),
+GradCache (``CachedMultipleNegativesRankingLoss``), the sampler that keeps duplicate texts out
+of a batch (false in-batch negatives) and the multi-dataset samplers that draw each batch from
+one source. glotta chooses those pieces, keeps the model's prompts on every column, checks
+the inputs before the first step, and writes the final model atomically.
+
+Folders: checkpoints live in ``<out>-checkpoints/`` beside ``<out>``; a rerun with the same
+settings resumes from the last one; when training ends the model is saved there and renamed
+to ``<out>`` in one step, so ``<out>`` is either absent or a complete model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from transformers import TrainerCallback
+
+from glotta.data.atomic import write_json_atomic
+from glotta.errors import GlottaError
+from glotta.training.train_data import TrainingData
+
+LOSSES = ("infonce", "cached-infonce")
+BATCHING = ("auto", "homogeneous", "mixed")
+SOURCE_SAMPLING = ("proportional", "round-robin")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    loss: str = "infonce"
+    temperature: float = 0.05
+    mini_batch_size: int = 32  # GradCache chunk; memory follows it, not the batch size
+    batch_size: int = 32
+    learning_rate: float = 2e-5
+    warmup_ratio: float = 0.1
+    epochs: float = 1.0
+    max_steps: int | None = None  # overrides epochs
+    seed: int = 42
+    batching: str = "auto"
+    source_sampling: str = "proportional"
+    max_seq_length: int | None = None
+    save_steps: int = 100
+    save_total_limit: int = 2
+    eval_steps: int | None = None  # default: save_steps
+    logging_steps: int = 10
+    precision: str = "fp32"  # fp32, fp16, bf16 (GPU)
+    device: str | None = None  # None: the trainer's choice (GPU when there is one)
+
+    def __post_init__(self):
+        checks = [
+            (self.loss in LOSSES, f"unknown loss {self.loss!r}", f"use one of {', '.join(LOSSES)}"),
+            (self.batching in BATCHING, f"unknown batching {self.batching!r}", f"use one of {', '.join(BATCHING)}"),
+            (self.source_sampling in SOURCE_SAMPLING, f"unknown source sampling {self.source_sampling!r}",
+             f"use one of {', '.join(SOURCE_SAMPLING)}"),
+            (self.precision in ("fp32", "fp16", "bf16"), f"unknown precision {self.precision!r}", "use fp32, fp16 or bf16"),
+            (self.temperature > 0, "temperature must be positive", "InfoNCE uses 0.01-0.1; E5 uses 0.01, E5-NL 0.05"),
+            (self.batch_size >= 2, "batch size must be at least 2 (in-batch negatives)", "use --batch-size 32 or more"),
+        ]
+        for ok, problem, fix in checks:
+            if not ok:
+                raise GlottaError(problem, fix=fix)
+
+    def homogeneous(self, sources: int) -> bool:
+        return self.batching == "homogeneous" or (self.batching == "auto" and sources > 1)
+
+
+@dataclass
+class TrainRun:
+    """What a finished (or resumed-and-finished) run reports."""
+
+    out: Path
+    resumed_from: str | None
+    metrics: dict
+    log_history: list[dict]
+    evaluations: dict
+
+
+def checkpoint_folder(out: Path) -> Path:
+    return out.with_name(out.name + "-checkpoints")
+
+
+def load_model(name: str, device: str | None = None):
+    """The sentence-transformers model and its (query, document) prompts (own or known family ones)."""
+    from sentence_transformers import SentenceTransformer
+
+    from glotta.encoders.base import Role
+    from glotta.encoders.registry import locate_sentence_transformer
+    from glotta.encoders.sentence_transformer import role_prompts
+
+    folder, model_name, _ = locate_sentence_transformer(name)
+    model = SentenceTransformer(str(folder), device=device, local_files_only=True)
+    prompts = role_prompts(model, model_name)
+    return model, (prompts[Role.QUERY], prompts[Role.DOCUMENT])
+
+
+def column_prompts(prompts: tuple[str, str], data: TrainingData) -> dict[str, str] | None:
+    """Query prompt on the query column, document prompt on positives and negatives."""
+    query, document = prompts
+    if not query and not document:
+        return None
+    return {column: (query if column == "query" else document) for column in data.columns}
+
+
+def build_loss(model, settings: TrainSettings, world_size: int):
+    from sentence_transformers.sentence_transformer.losses import (
+        CachedMultipleNegativesRankingLoss,
+        MultipleNegativesRankingLoss,
+    )
+
+    scale = 1.0 / settings.temperature
+    # Across devices, every process's batch serves as negatives for the others (as E5 trains).
+    gather = world_size > 1
+    if settings.loss == "cached-infonce":
+        return CachedMultipleNegativesRankingLoss(model, scale=scale, mini_batch_size=settings.mini_batch_size,
+                                                  gather_across_devices=gather)
+    return MultipleNegativesRankingLoss(model, scale=scale, gather_across_devices=gather)
+
+
+def training_arguments(settings: TrainSettings, output_dir: Path, data: TrainingData, prompts, has_evaluator: bool):
+    from sentence_transformers import SentenceTransformerTrainingArguments
+    from sentence_transformers.sentence_transformer.training_args import BatchSamplers, MultiDatasetBatchSamplers
+
+    sampling = {"proportional": MultiDatasetBatchSamplers.PROPORTIONAL,
+                "round-robin": MultiDatasetBatchSamplers.ROUND_ROBIN}[settings.source_sampling]
+    eval_steps = settings.eval_steps or settings.save_steps
+    return SentenceTransformerTrainingArguments(
+        output_dir=str(output_dir),
+        per_device_train_batch_size=settings.batch_size,
+        learning_rate=settings.learning_rate,
+        warmup_steps=settings.warmup_ratio,  # transformers 5: a float below 1 is a ratio
+        num_train_epochs=settings.epochs,
+        max_steps=settings.max_steps if settings.max_steps else -1,
+        seed=settings.seed,
+        data_seed=settings.seed,
+        batch_sampler=BatchSamplers.NO_DUPLICATES,
+        multi_dataset_batch_sampler=sampling,
+        prompts=column_prompts(prompts, data),
+        save_strategy="steps",
+        save_steps=settings.save_steps,
+        save_total_limit=settings.save_total_limit,
+        eval_strategy="steps" if has_evaluator else "no",
+        eval_steps=eval_steps if has_evaluator else None,
+        logging_steps=settings.logging_steps,
+        logging_first_step=True,
+        fp16=settings.precision == "fp16",
+        bf16=settings.precision == "bf16",
+        use_cpu=settings.device == "cpu" or not _has_gpu(),  # also how accelerate runs DDP over gloo on CPUs
+        report_to="none",
+        disable_tqdm=True,
+        dataloader_pin_memory=_has_gpu(),
+        dataloader_drop_last=True,
+    )
+
+
+def _has_gpu() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+class CompactLog(TrainerCallback):
+    """One line per log event: step, loss, learning rate and the dev nDCG@10s (the trainer's own
+    printer dumps every metric of every evaluator)."""
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not _is_main_process() or not logs:
+            return
+        shown = {k: v for k, v in logs.items()
+                 if k in ("loss", "learning_rate", "train_samples_per_second") or k.endswith("ndcg@10")}
+        if shown:
+            text = ", ".join(f"{k.removeprefix('eval_')} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                             for k, v in shown.items())
+            print(f"step {state.global_step}/{state.max_steps}: {text}", flush=True)
+
+
+def _check_out(out: Path, overwrite: bool) -> None:
+    if out.exists() and not overwrite:
+        raise GlottaError("output folder exists", fix="pass a new --out, or --overwrite to replace it", path=out)
+
+
+def _check_or_write_manifest(work: Path, wanted: dict) -> str | None:
+    """Resume only a run with identical settings; returns the checkpoint to resume from."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    manifest = work / "glotta_train.json"
+    if manifest.exists():
+        recorded = json.loads(manifest.read_text(encoding="utf-8"))
+        if recorded != wanted:
+            changed = sorted(k for k in wanted.keys() | recorded.keys() if wanted.get(k) != recorded.get(k))
+            raise GlottaError(
+                f"an interrupted run with other settings is in this folder (differs in: {', '.join(changed)})",
+                fix="rerun with the same settings to resume, or delete the folder to start over", path=work)
+        shutil.rmtree(work / "final", ignore_errors=True)  # a save cut short before its rename
+        return get_last_checkpoint(str(work))
+    work.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(manifest, wanted)
+    return None
+
+
+def build_trainer(model, prompts, data: TrainingData, settings: TrainSettings, work: Path,
+                  evaluators: list | None = None, callbacks: list | None = None):
+    """The sentence-transformers trainer for this run, ready to ``train()``."""
+    from sentence_transformers import SentenceTransformerTrainer
+    from sentence_transformers.sentence_transformer.evaluation import SequentialEvaluator
+    from transformers.trainer_callback import PrinterCallback
+
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    evaluator = SequentialEvaluator(evaluators) if evaluators else None
+    args = training_arguments(settings, work, data, prompts, evaluator is not None)
+    trainer = SentenceTransformerTrainer(
+        model=model, args=args, train_dataset=data.to_datasets(settings.homogeneous(len(data.sources))),
+        loss=build_loss(model, settings, world_size), evaluator=evaluator, callbacks=[CompactLog(), *(callbacks or [])],
+    )
+    trainer.remove_callback(PrinterCallback)
+    return trainer
+
+
+def train(model_name: str, data: TrainingData, out: Path, settings: TrainSettings, *,
+          evaluators: list | None = None, overwrite: bool = False, callbacks: list | None = None,
+          describe: dict | None = None, notes: dict | None = None) -> TrainRun:
+    """Fine-tune ``model_name`` on ``data``; resumes from ``<out>-checkpoints`` when it holds this run.
+
+    ``describe`` is part of the run's identity (a resume must match it); ``notes`` only goes
+    into the final ``glotta_training.json``.
+    """
+    _check_out(out, overwrite)
+    model, prompts = load_model(model_name, settings.device)
+    original_length = model.max_seq_length
+    if settings.max_seq_length:  # a training-time cut (speed, memory); the saved model keeps its own
+        model.max_seq_length = settings.max_seq_length
+    work = checkpoint_folder(out)
+    wanted = {"model": model_name, "settings": asdict(settings), "rows": data.counts(),
+              "negatives": data.negatives, **(describe or {})}
+    resume = _check_or_write_manifest(work, json.loads(json.dumps(wanted, default=str))) \
+        if _is_main_process() else None
+    resume = _broadcast_resume(resume, work)
+    trainer = build_trainer(model, prompts, data, settings, work, evaluators, callbacks)
+    initial = _initial_evaluation(trainer, work, resume) if evaluators else []
+    result = trainer.train(resume_from_checkpoint=resume)
+    history = initial + trainer.state.log_history
+    evaluations = {k: v for entry in history for k, v in entry.items() if k.startswith("eval_")}
+    query, document = prompts
+    if query or document:  # written into the folder so every later load uses them
+        model.prompts = {**(model.prompts or {}), "query": query, "passage": document}
+    model.max_seq_length = original_length
+    final = work / "final"
+    if trainer.is_world_process_zero():
+        # model.save, not trainer.save_model: transformers 5 calls the latter's _save on every
+        # process, and sentence-transformers' _save assumes it runs on the main one only.
+        model.save(str(final))
+        report = {"model": model_name, "settings": asdict(settings), "rows": data.counts(),
+                  "skipped": dict(data.skipped), "resumed_from": resume, "world_size": trainer.args.world_size,
+                  "metrics": result.metrics,
+                  "log_history": history, **(describe or {}), **(notes or {})}
+        _publish(final, work, out, overwrite, report)
+    _barrier()
+    return TrainRun(out, resume, result.metrics, history, evaluations)
+
+
+def _initial_evaluation(trainer, work: Path, resume: str | None) -> list[dict]:
+    """The dev scores before the first step (the curve's starting point, same sampled queries);
+    kept in the checkpoint folder so a resumed run still reports them."""
+    saved = work / "initial_evaluation.json"
+    if resume is not None and saved.exists():
+        return [json.loads(saved.read_text(encoding="utf-8"))]
+    entry = {**trainer.evaluate(), "step": 0}
+    if _is_main_process():
+        write_json_atomic(saved, entry)
+    return [entry]
+
+
+def _publish(final: Path, work: Path, out: Path, overwrite: bool, report: dict) -> None:
+    """Rename the saved model to ``out`` in one step: ``out`` never holds half a model."""
+    write_json_atomic(final / "glotta_training.json", json.loads(json.dumps(report, default=str)))
+    if out.exists() and overwrite:
+        shutil.rmtree(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(final, out)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def _broadcast_resume(resume: str | None, work: Path) -> str | None:
+    """Every process resumes from the checkpoint the main process chose."""
+    import torch.distributed as dist
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return resume
+    if not dist.is_initialized():
+        from accelerate import PartialState
+
+        PartialState()  # initialises the process group from torchrun's environment
+    box = [resume]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def _barrier() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
