@@ -14,10 +14,10 @@ from glotta.analysis.tables import TableData
 
 
 @dataclass(frozen=True)
-class TaskChange:
+class Change:
+    """Base and tuned main scores (0-1) of one task, or their means over a benchmark."""
+
     benchmark: str
-    task: str
-    task_type: str
     base: float
     tuned: float
 
@@ -33,38 +33,33 @@ class TaskChange:
 
 
 @dataclass(frozen=True)
-class BenchmarkChange:
-    benchmark: str
-    base: float
-    tuned: float
-    tasks: int
-    dropped: int
+class TaskChange(Change):
+    task: str = ""
+    task_type: str = ""
 
-    @property
-    def delta(self) -> float:
-        return 100 * (self.tuned - self.base)
 
-    @property
-    def relative(self) -> float | None:
-        return None if self.base == 0 else 100 * (self.tuned - self.base) / self.base
+@dataclass(frozen=True)
+class BenchmarkChange(Change):
+    tasks: int = 0
+    dropped: int = 0
 
 
 def task_changes(benchmark: str, base: dict[str, tuple[str, float | None]],
                  tuned: dict[str, tuple[str, float | None]]) -> list[TaskChange]:
     """``base``/``tuned``: task name -> (task type, main score or None when not applicable)."""
-    return [TaskChange(benchmark, task, task_type, score, tuned[task][1])
+    return [TaskChange(benchmark, score, tuned[task][1], task, task_type)
             for task, (task_type, score) in base.items()
             if score is not None and task in tuned and tuned[task][1] is not None]
 
 
 def benchmark_change(benchmark: str, changes: list[TaskChange], drop_points: float) -> BenchmarkChange:
     mine = [c for c in changes if c.benchmark == benchmark]
-    mean = (lambda values: sum(values) / len(values)) if mine else (lambda values: 0.0)
-    return BenchmarkChange(benchmark, mean([c.base for c in mine]), mean([c.tuned for c in mine]), len(mine),
-                           sum(is_drop(c, drop_points) for c in mine))
+    count = max(len(mine), 1)
+    return BenchmarkChange(benchmark, sum(c.base for c in mine) / count, sum(c.tuned for c in mine) / count,
+                           len(mine), sum(is_drop(c, drop_points) for c in mine))
 
 
-def is_drop(change: TaskChange | BenchmarkChange, drop_points: float) -> bool:
+def is_drop(change: Change, drop_points: float) -> bool:
     return change.delta <= -drop_points
 
 
