@@ -2,13 +2,14 @@
 
 1. Throughput: the same model (all-MiniLM-L6-v2), loss (MultipleNegativesRankingLoss, scale
    20), batch size, sequence cut and rows, trained for a few steps by glotta's ``train`` and by
-   a plain ``SentenceTransformerTrainer`` written as its documentation shows. Runs alternate
-   (glotta, plain, glotta, plain, ...) so that machine noise hits both; the ratio of the
-   medians of ``train_samples_per_second`` is reported (target >= 0.95).
+   a plain ``SentenceTransformerTrainer`` written as its documentation shows. After one
+   untimed warm-up run of each, rounds alternate which goes first so that machine noise and
+   warm-up hit both; the ratio of the medians of ``train_samples_per_second`` is reported
+   (target >= 0.95).
 2. Memory: one training step in a fresh process per setting, GradCache
    (CachedMultipleNegativesRankingLoss, mini-batch 32) at batch 256 and 32, and the plain loss
-   at the same sizes for contrast; reported as the growth of peak RSS during training over the
-   RSS after loading (CPU; on a GPU use torch.cuda.max_memory_allocated instead).
+   at the same sizes for contrast; reported as the peak RSS during the step minus the RSS when
+   training starts (CPU; on a GPU use torch.cuda.max_memory_allocated instead).
 
     .venv/bin/python benchmarks/training_throughput.py TRIPLETS.jsonl [--rounds 3] [--steps 8]
 
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -64,19 +64,45 @@ def plain_run(triplets: Path, steps: int, batch: int, out: Path) -> float:
 
 
 def memory_probe(triplets: Path, loss: str, batch: int) -> None:
-    """Child process: print RSS after loading and peak RSS after one training step (MiB)."""
-    from glotta.training.fine_tune import TrainSettings, load_model, train
+    """Child process: print the RSS before training and its peak during one step (MiB).
+
+    ``ru_maxrss`` is useless here (loading peaks above a GradCache step), so a thread samples the
+    process RSS every 5 ms while the trainer runs.
+    """
+    import threading
+
+    import psutil
+
+    from glotta.training.fine_tune import TrainSettings, train
     from glotta.training.train_data import load_training_data
 
     data = load_training_data([triplets], negatives=1, max_rows=4000)
-    load_model(MODEL)  # imports and weights in memory before the baseline is read
-    loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    process = psutil.Process()
+    peak, done = [0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], process.memory_info().rss)
+            done.wait(0.005)
+
     with tempfile.TemporaryDirectory() as tmp:
         settings = TrainSettings(loss=loss, batch_size=batch, mini_batch_size=32, max_steps=1, max_seq_length=64,
                                  save_steps=10_000, batching="mixed")
-        train(MODEL, data, Path(tmp) / "m", settings)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"loaded_mib": loaded, "peak_mib": peak}))
+
+        class Baseline:  # the RSS once the model and data are in memory, just before the step
+            before = 0
+
+        from transformers import TrainerCallback
+
+        class StartSampling(TrainerCallback):
+            def on_train_begin(self, args, state, control, **kwargs):
+                Baseline.before = process.memory_info().rss
+                threading.Thread(target=sample, daemon=True).start()
+
+        train(MODEL, data, Path(tmp) / "m", settings, callbacks=[StartSampling()])
+        done.set()
+    mib = 1024 * 1024
+    print(json.dumps({"before_mib": Baseline.before / mib, "peak_mib": peak[0] / mib}))
 
 
 def main() -> None:
@@ -91,10 +117,14 @@ def main() -> None:
         memory_probe(args.triplets, args.probe[0], int(args.probe[1]))
         return
     speeds = {"glotta": [], "plain": []}
+    runs = {"glotta": glotta_run, "plain": plain_run}
     with tempfile.TemporaryDirectory() as tmp:
+        for name, run in runs.items():  # warm-up: file cache, lazy imports, allocator
+            run(args.triplets, 2, args.batch, Path(tmp) / f"warm-{name}")
         for round_ in range(args.rounds):
-            speeds["glotta"].append(glotta_run(args.triplets, args.steps, args.batch, Path(tmp) / f"g{round_}"))
-            speeds["plain"].append(plain_run(args.triplets, args.steps, args.batch, Path(tmp) / f"p{round_}"))
+            order = ["glotta", "plain"] if round_ % 2 == 0 else ["plain", "glotta"]  # neither always goes first
+            for name in order:
+                speeds[name].append(runs[name](args.triplets, args.steps, args.batch, Path(tmp) / f"{name}{round_}"))
             print(f"round {round_}: glotta {speeds['glotta'][-1]:.2f}, plain {speeds['plain'][-1]:.2f} samples/s",
                   flush=True)
     ratio = statistics.median(speeds["glotta"]) / statistics.median(speeds["plain"])
@@ -104,7 +134,7 @@ def main() -> None:
             result = subprocess.run([sys.executable, __file__, str(args.triplets), "--probe", loss, str(batch)],
                                     capture_output=True, text=True, check=True)
             probe = json.loads(result.stdout.strip().splitlines()[-1])
-            memory[f"{loss}@{batch}"] = probe | {"growth_mib": probe["peak_mib"] - probe["loaded_mib"]}
+            memory[f"{loss}@{batch}"] = probe | {"growth_mib": probe["peak_mib"] - probe["before_mib"]}
             print(f"{loss} batch {batch}: {memory[f'{loss}@{batch}']}", flush=True)
     report = {
         "model": MODEL, "batch_size": args.batch, "steps": args.steps, "rounds": args.rounds, "max_seq_length": 64,
