@@ -114,6 +114,7 @@ def merge_command(
     no_cache: NoCache = False,
 ) -> None:
     """Interpolate base and fine-tuned weights (WiSE-FT / LM-Cocktail); --sweep scores several alphas."""
+    from glotta.cli.evaluate import encoder_options
     from glotta.training.merging import check_alpha, merge_models
 
     quiet_libraries()
@@ -141,21 +142,17 @@ def merge_command(
         if overwrite or not folder.exists():
             merge_models(base, tuned, value, folder, overwrite=True)
         models[value] = str(folder)
-    _score_sweep(models, target, general, out, overwrite,
-                 dict(cache_dir=cache_dir, no_cache=no_cache, batch_size=batch_size, device=device))
+    _score_sweep(models, target, general, out, overwrite, encoder_options(cache_dir, no_cache, batch_size, device))
 
 
-def _score_sweep(models: dict[float, str], target, general, out: Path, overwrite: bool, option_args: dict) -> None:
+def _score_sweep(models: dict[float, str], target, general, out: Path, overwrite: bool, options) -> None:
     from glotta.analysis.figures import merge_sweep_figure
     from glotta.analysis.report import Section, write_report
     from glotta.analysis.tables import TableData
-    from glotta.cli.evaluate import encoder_options
     from glotta.cli.tables import rich_table
     from glotta.data.atomic import write_json_atomic
     from glotta.evaluation.runner import run_evaluation
     from glotta.progress import RichProgress
-
-    options = encoder_options(**option_args)
 
     def mean_score(outcomes) -> float:
         scores = [o.main_score for o in outcomes if o.main_score is not None]

@@ -76,12 +76,12 @@ def leaderboard_command(
 
     loaded, board, metric = _load_language_view(lang, results, mteb_results, task_type, metric, benchmark,
                                                 min_coverage, partial, data_root)
-    section = leaderboard_section(board, loaded, metric, out or Path(f"leaderboard-{board.language}"))
+    folder = out or Path(f"leaderboard-{board.language}")
+    section = leaderboard_section(board, loaded, metric, folder)
     for line in section.text:
         errors.print(line, highlight=False, soft_wrap=True)
     for table in section.tables:
         console.print(rich_table(table))
-    folder = out or Path(f"leaderboard-{board.language}")
     console.print(f"figures in {folder}: " + ", ".join(sorted(p.name for p in folder.iterdir())))
 
 

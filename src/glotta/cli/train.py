@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from glotta.cli.common import BatchSize, CacheDir, Device, NoCache, console, errors, progress_bars, quiet_libraries
-from glotta.errors import GlottaError
+from glotta.data.atomic import refuse_existing
 
 DevTask = Annotated[Path | None, typer.Option("--dev-task", help="Target-language retrieval task folder, scored before and during training.")]
 Threshold = Annotated[float, typer.Option("--saturation-threshold", min=0.0, max=1.0, help="Warn when the base already scores this much on the dev task.")]
@@ -75,12 +75,12 @@ def train_command(
         batching=batching, source_sampling=source_sampling, max_seq_length=max_seq_length, save_steps=save_steps,
         eval_steps=eval_steps, logging_steps=logging_steps, precision=precision, device=device,
     )
-    if out.exists() and not overwrite:
-        raise GlottaError("output folder exists", fix="pass a new --out, or --overwrite to replace it", path=out)
+    refuse_existing(out, overwrite)
     training_data = load_training_data(data, negatives, general, max_rows)
     dev = load_retrieval_task(dev_task) if dev_task else None
     general_dev = load_retrieval_task(general_task) if general_task else None
-    _, prompts = load_model(model)  # fails early on an unknown model
+    loaded = load_model(model, device)  # fails early on an unknown model; train() reuses it
+    prompts = loaded[1]
     main = _main_process()
     notes = {}
     if main:
@@ -108,7 +108,7 @@ def train_command(
     describe = {"data": [str(p) for p in data], "general": [str(p) for p in general],
                 "dev_task": str(dev_task) if dev_task else None, "general_task": str(general_task) if general_task else None}
     run = train(model, training_data, out, settings, evaluators=evaluators, overwrite=overwrite,
-                describe=describe, notes=notes)
+                describe=describe, notes=notes, loaded=loaded)
     if main:
         metrics = run.metrics
         if run.resumed_from:

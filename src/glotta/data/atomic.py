@@ -14,6 +14,14 @@ def _umask() -> int:
     return mask
 
 
+def refuse_existing(out: Path, overwrite: bool) -> None:
+    """An existing output is an earlier result: it is replaced only when asked."""
+    if out.exists() and not overwrite:
+        from glotta.errors import GlottaError
+
+        raise GlottaError("output folder exists", fix="pass a new --out, or --overwrite to replace it", path=out)
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
-from glotta.data.atomic import write_json_atomic
+from glotta.data.atomic import refuse_existing, write_json_atomic
 from glotta.errors import GlottaError
 from glotta.training.train_data import TrainingData
 
@@ -180,11 +180,6 @@ class CompactLog(TrainerCallback):
             print(f"step {state.global_step}/{state.max_steps}: {text}", flush=True)
 
 
-def _check_out(out: Path, overwrite: bool) -> None:
-    if out.exists() and not overwrite:
-        raise GlottaError("output folder exists", fix="pass a new --out, or --overwrite to replace it", path=out)
-
-
 def _check_or_write_manifest(work: Path, wanted: dict) -> str | None:
     """Resume only a run with identical settings; returns the checkpoint to resume from."""
     from transformers.trainer_utils import get_last_checkpoint
@@ -224,14 +219,15 @@ def build_trainer(model, prompts, data: TrainingData, settings: TrainSettings, w
 
 def train(model_name: str, data: TrainingData, out: Path, settings: TrainSettings, *,
           evaluators: list | None = None, overwrite: bool = False, callbacks: list | None = None,
-          describe: dict | None = None, notes: dict | None = None) -> TrainRun:
+          describe: dict | None = None, notes: dict | None = None, loaded: tuple | None = None) -> TrainRun:
     """Fine-tune ``model_name`` on ``data``; resumes from ``<out>-checkpoints`` when it holds this run.
 
     ``describe`` is part of the run's identity (a resume must match it); ``notes`` only goes
-    into the final ``glotta_training.json``.
+    into the final ``glotta_training.json``; ``loaded`` is ``load_model``'s result when the
+    caller already holds it.
     """
-    _check_out(out, overwrite)
-    model, prompts = load_model(model_name, settings.device)
+    refuse_existing(out, overwrite)
+    model, prompts = loaded or load_model(model_name, settings.device)
     original_length = model.max_seq_length
     if settings.max_seq_length:  # a training-time cut (speed, memory); the saved model keeps its own
         model.max_seq_length = settings.max_seq_length

@@ -12,6 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
+from glotta.data.atomic import refuse_existing
 from glotta.errors import GlottaError
 
 
@@ -29,8 +30,7 @@ def merge_models(base: str, tuned: str, alpha: float, out: Path, overwrite: bool
     from glotta.encoders.registry import locate_sentence_transformer
 
     check_alpha(alpha)
-    if out.exists() and not overwrite:
-        raise GlottaError("output folder exists", fix="pass a new --out, or --overwrite to replace it", path=out)
+    refuse_existing(out, overwrite)
     base_folder, tuned_folder = (locate_sentence_transformer(name)[0] for name in (base, tuned))
     # The fine-tuned model comes first: the merged model inherits its prompts, which glotta
     # train writes into the folder even when the base only had them by family convention.

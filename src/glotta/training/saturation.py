@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from glotta.data.tasks import Task
+from glotta.errors import GlottaError
 
 DEFAULT_THRESHOLD = 0.90  # the study's nDCG@10 ceiling
 
@@ -54,8 +55,6 @@ def advise(model: str, task: Task, results: Path, options, threshold: float = DE
     [outcome] = run_evaluation([task], [model], results, options, progress=progress)
     metric = EVALUATORS[task.metadata.type].main_score
     if outcome.main_score is None:
-        from glotta.errors import GlottaError
-
         raise GlottaError(f"{model} cannot be scored on {task.metadata.name}: {outcome.reason}",
                           fix="use an embedding model and a retrieval dev task")
     return Advice(outcome.model, task.metadata.name, metric, float(outcome.main_score), threshold)
