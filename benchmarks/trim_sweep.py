@@ -104,7 +104,7 @@ def estimate(model: Path, plan: dict[str, list], others: int) -> dict:
 
 
 def trim_sizes(model: Path, language: str, sizes: list[int], work: Path, min_count: int,
-               keep_corpus: list[Path], variant: str) -> list[dict]:
+               keep_corpus: list[Path], variant: str, word_frequencies: list[str]) -> list[dict]:
     from glotta.trimming.comparison import folder_bytes
     from glotta.trimming.trim import REPORT_NAME, TrimSettings, trim_model
 
@@ -123,12 +123,13 @@ def trim_sizes(model: Path, language: str, sizes: list[int], work: Path, min_cou
         else:
             log(f"{language} {size}: trimming with {', '.join(p.parent.name for p in corpora)}")
             started = time.perf_counter()
-            settings = TrimSettings(str(model), corpora, language, size, out, min_count, keep_corpus)
+            settings = TrimSettings(str(model), corpora, language, size, out, min_count, keep_corpus,
+                                    word_frequencies=word_frequencies)
             report = trim_model(settings).report
             seconds = round(time.perf_counter() - started, 1)
         row = {
             "language": language, "size": size, "variant": variant, "min_count": min_count,
-            "keep_corpus": [str(p) for p in keep_corpus], "folder": str(out), "vocabulary": report["vocabulary"]["trimmed"],
+            "keep_corpus": [str(p) for p in keep_corpus], "word_frequencies": word_frequencies, "folder": str(out), "vocabulary": report["vocabulary"]["trimmed"],
             "vocabulary_ratio": round(report["vocabulary"]["trimmed"] / report["vocabulary"]["original"], 4),
             "parameters": report["parameters"]["trimmed"], "parameters_ratio": report["parameters"]["ratio"],
             "size_on_disk_bytes": folder_bytes(out),
@@ -174,18 +175,23 @@ def markdown(report: dict) -> str:
     mib = lambda b: f"{b / 2**20:.0f}"  # noqa: E731
     parts = ["# Vocabulary trimming sweep: multilingual-e5-small\n",
              f"Original: {report['original']['vocabulary']:,} tokens, {report['original']['parameters']:,} "
-             f"parameters, {mib(report['original']['size_on_disk_bytes'])} MiB on disk.\n"]
+             f"parameters, {mib(report['original']['size_on_disk_bytes'])} MiB on disk.\n",
+             *(f"- {note}" for note in report.get("notes", []))]
     rows = [[r["language"] + (f" ({r['variant']})" if r.get("variant") else ""), f"{r['size']:,}", f"{r['vocabulary']:,}", f"{r['parameters']:,}",
              f"{r['parameters_ratio']:.3f}", mib(r["size_on_disk_bytes"]), f"{r['size_on_disk_ratio']:.3f}",
              f"{100 * r['coverage_corpus_tokens_kept']:.2f}%", f"{100 * r['coverage_texts_unchanged']:.2f}%",
              f"{r['same_as_size']:,}" if r.get("same_as_size") else ""]
             for r in sorted(report["sizes"], key=lambda r: (r["language"], r.get("variant", ""), r["size"]))]
-    variants = {r["variant"]: r["keep_corpus"] for r in report["sizes"] if r.get("variant")}
+    variants = {r["variant"]: (r["keep_corpus"], r.get("word_frequencies", [])) for r in report["sizes"]
+                if r.get("variant")}
     parts.append(_markdown_table(TableData(
         "trims", ["lang", "--size", "tokens", "parameters", "param ratio", "MiB", "disk ratio",
                   "corpus tokens kept", "texts unchanged", "same model as"], rows, set(range(1, 9)),
         ["corpus tokens kept / texts unchanged: on the trimming corpus itself (paragraphs)",
-         *(f"({name}): base vocabulary (--keep-corpus) {', '.join(paths)}" for name, paths in variants.items())])))
+         *(f"({name}): " + "; ".join(part for part in (
+             f"base vocabulary (--keep-corpus) {', '.join(paths)}" if paths else "",
+             f"--word-frequencies {', '.join(lists)}" if lists else "") if part)
+           for name, (paths, lists) in variants.items())])))
     for name, evaluation in report["evaluations"].items():
         parts.append(f"\n## {name}\n")
         seconds = evaluation.get("first_run_seconds", evaluation["seconds"])
@@ -212,6 +218,8 @@ def main() -> None:
     parser.add_argument("--min-count", type=int, default=2)
     parser.add_argument("--keep-corpus", type=Path, action="append", default=[],
                         help="base-vocabulary corpus for every trim (e.g. English); repeatable")
+    parser.add_argument("--word-frequencies", action="append", default=[],
+                        help="word-frequency list for every trim ('wordfreq' or a file); repeatable")
     parser.add_argument("--variant", default="", help="label for trims with non-default settings (folder suffix)")
     parser.add_argument("--tasks", default="default", help="'default' (a subset per language), 'all', or "
                         "comma-separated task names")
@@ -261,13 +269,15 @@ def main() -> None:
                           "parameters": int(sum(p.numel() for p in original.parameters()))}
     del original
     for language in args.languages:
-        rows = trim_sizes(model, language, args.sizes, args.work, args.min_count, args.keep_corpus, args.variant)
+        rows = trim_sizes(model, language, args.sizes, args.work, args.min_count, args.keep_corpus, args.variant,
+                          args.word_frequencies)
         replaced = {(r["language"], r["size"], r.get("variant", "")) for r in rows}
         report["sizes"] = [r for r in report["sizes"] if (r["language"], r["size"], r.get("variant", ""))
                            not in replaced] + rows
         save()
     if args.no_eval:
         return
+    label = f" {args.variant}" if args.variant else ""
     for language in args.languages:
         row = next(r for r in report["sizes"] if r["language"] == language and r["size"] == args.eval_size
                    and r.get("variant", "") == args.variant)
@@ -275,7 +285,6 @@ def main() -> None:
         log(f"evaluating {language}: original vs {row['folder']} on {len(tasks)} tasks")
         evaluation = evaluate(model, Path(row["folder"]), tasks, args.work, language)
         evaluation["tasks"] = [t.metadata.name for t in tasks]
-        label = f" {args.variant}" if args.variant else ""
         name = f"{language}, --size {args.eval_size}{label}"
         keep_first_run_time(evaluation, report["evaluations"].get(name))
         report["evaluations"][name] = evaluation
@@ -289,7 +298,7 @@ def main() -> None:
             log(f"evaluating {row['language']} {row['size']} on {len(tasks)} quick tasks")
             evaluation = evaluate(model, Path(row["folder"]), tasks, args.work, row["language"])
             evaluation["tasks"] = [t.metadata.name for t in tasks]
-            name = f"{row['language']}, --size {row['size']} (quick)"
+            name = f"{row['language']}, --size {row['size']}{label} (quick)"
             keep_first_run_time(evaluation, report["evaluations"].get(name))
             report["evaluations"][name] = evaluation
             save()

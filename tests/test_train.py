@@ -203,6 +203,22 @@ def test_train_cli_keeps_prompts_logs_dev_scores_and_saves_a_loadable_model(tmp_
     assert evaluated.returncode == 0, evaluated.stderr
 
 
+def test_dev_checks_score_at_the_models_own_length_not_the_training_cut(tmp_path, model):
+    from sentence_transformers import SentenceTransformer
+
+    from glotta.training.dev_evaluation import FullLengthEvaluator, load_retrieval_task, retrieval_evaluator
+
+    task = load_retrieval_task(cut_retrieval_task(DATA / "tasks/it/retrieval_xquad_it", tmp_path / "dev", 20, 20))
+    check = retrieval_evaluator(task, ("", ""), None, 0, 16, "target")
+    encoder = SentenceTransformer(str(model), device="cpu")
+    full = check(encoder)["target_cosine_ndcg@10"]
+    encoder.max_seq_length = 8  # what --max-seq-length 8 sets during training
+    cut = check(encoder)["target_cosine_ndcg@10"]
+    lifted = FullLengthEvaluator([check], 64)(encoder)["target_cosine_ndcg@10"]
+    assert lifted == pytest.approx(full) and cut != pytest.approx(full)
+    assert encoder.max_seq_length == 8  # training goes on with its cut
+
+
 @pytest.mark.parametrize("args, message", [
     (["--loss", "triplet"], "unknown loss"),
     (["--batching", "by-topic"], "unknown batching"),

@@ -18,8 +18,9 @@ from conftest import DATA, run_cli
 from glotta.data.corpus import CorpusReader
 from glotta.errors import GlottaError
 from glotta.trimming.counting import corpus_texts
-from glotta.trimming.selection import select_ids
+from glotta.trimming.selection import Ranking, select_ids
 from glotta.trimming.trim import REPORT_NAME, TrimSettings, trim_model
+from glotta.trimming.word_lists import read_word_frequencies
 
 ITALIAN = DATA / "corpora/it/eltec_ita/docs.jsonl"
 DUTCH = DATA / "corpora/nl/ud_alpino/docs.jsonl"
@@ -242,16 +243,62 @@ def test_wrong_language_corpus_is_warned(unigram_model, tmp_path):
     assert any("look like ita" in w and "most look like nld" in w for w in report["warnings"])
 
 
-def test_selection_forced_first_then_frequency_within_size():
+def test_selection_forced_first_then_rankings_in_order_within_size():
     counts = np.array([0, 0, 9, 1, 5, 5, 7, 3])
-    selection = select_ids(counts, {"special": {0, 1}}, size=5, min_count=2)
+    corpus = [Ranking("corpus", counts, 2)]
+    selection = select_ids({"special": {0, 1}}, corpus, size=5)
     assert selection.kept == [0, 1, 2, 4, 6] and selection.reasons == {"special": 2, "corpus": 3}
     merges = {6: (3, 5)}  # token 6 is built from 3 and 5: it is kept only with both
-    with_parts = select_ids(counts, {"special": {0, 1}}, size=5, min_count=2,
-                            closure=lambda i: {i, *merges.get(i, ())})
+    with_parts = select_ids({"special": {0, 1}}, corpus, size=5, closure=lambda i: {i, *merges.get(i, ())})
     assert with_parts.kept == [0, 1, 2, 4, 5]  # 6 with its parts 3 and 5 does not fit after 2; 4 and 5 do
+    # A later ranking only fills what the corpus left, however high its own scores.
+    word_list = Ranking("word list", np.array([0, 0, 0, 0.9, 0, 0, 0, 0.1]), 0.05)
+    filled = select_ids({"special": {0, 1}}, [*corpus, word_list], size=8)
+    assert filled.kept == list(range(8)) and filled.reasons["word list"] == 1 and filled.budget_left == 0
+    assert filled.eligible == {"corpus": 5, "word list": 2}  # 7 is eligible for both: kept once, by the corpus
     with pytest.raises(GlottaError, match="smaller than the 2 tokens that are always kept"):
-        select_ids(counts, {"special": {0, 1}}, size=1, min_count=2)
+        select_ids({"special": {0, 1}}, corpus, size=1)
+
+
+def test_word_frequency_list_fills_the_size_after_the_corpus(unigram_model, tmp_path):
+    from tokenizers import Tokenizer
+
+    words = tmp_path / "words.tsv"
+    words.write_text("Toscana\t90\nfilosofia 70\n\nrinascimentale\t5\n", encoding="utf-8")
+    few = 3  # documents: the corpus alone cannot fill the size
+    alone = _trim(unigram_model, tmp_path / "alone", 1200, max_documents=few).report
+    filled = _trim(unigram_model, tmp_path / "filled", 1200, max_documents=few, word_frequencies=[str(words)]).report
+    assert filled["vocabulary"]["kept_by_reason"]["word list"] > 0
+    assert filled["vocabulary"]["trimmed"] > alone["vocabulary"]["trimmed"]
+    assert any("ran out before --size 1200" in w and "--word-frequencies wordfreq" in w for w in alone["warnings"])
+    assert filled["word_frequencies"] == [{"source": str(words), "words": 3}]
+    original = Tokenizer.from_file(str(unigram_model / "tokenizer.json"))
+    trimmed = Tokenizer.from_file(str(tmp_path / "filled" / "tokenizer.json"))
+    for text in ("Toscana", "filosofia", "Filosofia", "rinascimentale"):  # as written and Capitalized
+        assert trimmed.encode(text).tokens == original.encode(text).tokens, text
+
+
+def test_word_frequency_lists_are_validated(tmp_path):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("casa\t12\nla casa 3\n", encoding="utf-8")
+    with pytest.raises(GlottaError, match="line 2 is not 'word<TAB>count'") as error:
+        read_word_frequencies(str(bad), "ita-Latn")
+    assert str(bad) in str(error.value)
+    bad.write_text("casa\t-1\n", encoding="utf-8")
+    with pytest.raises(GlottaError, match="line 1"):
+        read_word_frequencies(str(bad), "ita-Latn")
+    bad.write_bytes("città\t4\n".encode("latin-1"))
+    with pytest.raises(GlottaError, match="not UTF-8"):
+        read_word_frequencies(str(bad), "ita-Latn")
+    bad.write_text("\n\n", encoding="utf-8")
+    with pytest.raises(GlottaError, match="list is empty"):
+        read_word_frequencies(str(bad), "ita-Latn")
+    with pytest.raises(GlottaError, match="no such word-frequency file"):
+        read_word_frequencies(str(tmp_path / "missing.tsv"), "ita-Latn")
+    with pytest.raises(GlottaError, match="wordfreq has no word list for 'xho'"):  # not its English fallback
+        read_word_frequencies("wordfreq", "xho-Latn")
+    italian = read_word_frequencies("wordfreq", "ita-Latn")
+    assert len(italian) > 100_000 and italian[0][0] == "di" and abs(sum(f for _, f in italian) - 1) < 1e-6
 
 
 def test_bad_input_is_refused_before_any_output(unigram_model, wordpiece_model, tmp_path):

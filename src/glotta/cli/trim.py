@@ -18,6 +18,7 @@ def trim_command(
     out: Annotated[Path, typer.Option(help="Output folder (a sentence-transformers model, written atomically).")],
     min_count: Annotated[int, typer.Option(min=1, help="Keep a corpus token only if seen this often.")] = 2,
     keep_corpus: Annotated[list[Path], typer.Option("--keep-corpus", help="Base-vocabulary corpus (e.g. English) whose tokens are always kept; repeatable.")] = [],  # noqa: B006
+    word_frequencies: Annotated[list[str], typer.Option("--word-frequencies", help="Word-frequency list whose tokens fill the size after the corpus: a 'word<TAB>count' file, or 'wordfreq' (the wordfreq package's list for --lang); repeatable.")] = [],  # noqa: B006
     max_documents: Annotated[int | None, typer.Option(min=1, help="Read at most this many corpus documents (all files together).")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output folder.")] = False,
     eval_benchmark: Annotated[list[str], typer.Option("--eval-benchmark", help="Evaluate original and trimmed on this benchmark; repeatable.")] = [],  # noqa: B006
@@ -36,7 +37,8 @@ def trim_command(
     evaluate = bool(eval_benchmark or eval_task)
     tasks = collect_tasks(eval_benchmark, eval_task, data_root, None) if evaluate else []  # fail before trimming
     quiet_libraries()
-    settings = TrimSettings(model, corpus, lang, size, out, min_count, keep_corpus, max_documents, overwrite)
+    settings = TrimSettings(model, corpus, lang, size, out, min_count, keep_corpus, max_documents, overwrite,
+                            word_frequencies)
     with progress_bars() as bars:
         result = trim_model(settings, RichProgress(bars))
     console.print(rich_table(coverage_table(result.report)))

@@ -177,7 +177,8 @@ class CompactLog(TrainerCallback):
         if shown:
             text = ", ".join(f"{k.removeprefix('eval_')} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
                              for k, v in shown.items())
-            print(f"step {state.global_step}/{state.max_steps}: {text}", flush=True)
+            of = f"/{state.max_steps}" if state.max_steps else ""  # unknown before training starts
+            print(f"step {state.global_step}{of}: {text}", flush=True)
 
 
 def _check_or_write_manifest(work: Path, wanted: dict) -> str | None:
@@ -200,14 +201,16 @@ def _check_or_write_manifest(work: Path, wanted: dict) -> str | None:
 
 
 def build_trainer(model, prompts, data: TrainingData, settings: TrainSettings, work: Path,
-                  evaluators: list | None = None, callbacks: list | None = None):
-    """The sentence-transformers trainer for this run, ready to ``train()``."""
+                  evaluators: list | None = None, callbacks: list | None = None, full_length: int | None = None):
+    """The sentence-transformers trainer for this run, ready to ``train()``; the dev checks run at
+    ``full_length`` tokens (the model's own length) whatever the training-time cut."""
     from sentence_transformers import SentenceTransformerTrainer
-    from sentence_transformers.sentence_transformer.evaluation import SequentialEvaluator
     from transformers.trainer_callback import PrinterCallback
 
+    from glotta.training.dev_evaluation import FullLengthEvaluator
+
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    evaluator = SequentialEvaluator(evaluators) if evaluators else None
+    evaluator = FullLengthEvaluator(evaluators, full_length) if evaluators else None
     args = training_arguments(settings, work, data, prompts, evaluator is not None)
     trainer = SentenceTransformerTrainer(
         model=model, args=args, train_dataset=data.to_datasets(settings.homogeneous(len(data.sources))),
@@ -237,7 +240,7 @@ def train(model_name: str, data: TrainingData, out: Path, settings: TrainSetting
     resume = _check_or_write_manifest(work, json.loads(json.dumps(wanted, default=str))) \
         if _is_main_process() else None
     resume = _broadcast_resume(resume, work)
-    trainer = build_trainer(model, prompts, data, settings, work, evaluators, callbacks)
+    trainer = build_trainer(model, prompts, data, settings, work, evaluators, callbacks, original_length)
     initial = _initial_evaluation(trainer, work, resume) if evaluators else []
     result = trainer.train(resume_from_checkpoint=resume)
     history = initial + trainer.state.log_history

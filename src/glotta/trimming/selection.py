@@ -2,8 +2,10 @@
 
 ``--size`` is the size of the trimmed vocabulary, all of it: what must be kept (special
 tokens, the tokens of the model's prompts, the corpus alphabet, an optional base vocabulary)
-is taken first, then the most frequent target-language tokens seen at least ``min_count``
-times fill the rest. Counting the forced tokens inside the size keeps the promise the number
+is taken first, then rankings fill the rest in priority order: the corpus's tokens seen at
+least ``min_count`` times by count, then the numbers, then the tokens of a word-frequency
+list (see word_lists). The corpus decides first because it is the user's own text; the
+others only add what it did not reach. Counting the forced tokens inside the size keeps the promise the number
 makes: a ``--size 50000`` model has 50,000 embedding rows.
 """
 
@@ -18,21 +20,33 @@ from glotta.errors import GlottaError
 
 
 @dataclass(frozen=True)
+class Ranking:
+    """Token ids one source wants kept: higher scores first, ids under ``minimum`` never."""
+
+    reason: str
+    scores: np.ndarray  # per original id
+    minimum: float
+
+    def eligible(self) -> np.ndarray:
+        ids = np.flatnonzero(self.scores >= self.minimum)
+        return ids[np.lexsort((ids, -self.scores[ids]))]  # by score, ties by id
+
+
+@dataclass(frozen=True)
 class Selection:
     kept: list[int]  # original ids, ascending: new id n is old id kept[n]
     reasons: dict[str, int]  # how many ids were kept for each reason, in priority order
-    eligible: int  # corpus ids seen at least min_count times
-    budget_left: int  # 0 when the size was the limit, > 0 when the corpus ran out first
+    eligible: dict[str, int]  # per ranking, the ids at or above its minimum
+    budget_left: int  # 0 when the size was the limit, > 0 when the rankings ran out first
 
 
 def select_ids(
-    counts: np.ndarray,
     forced: dict[str, set[int]],
+    rankings: list[Ranking],
     size: int,
-    min_count: int,
     closure: Callable[[int], set[int]] | None = None,
 ) -> Selection:
-    """Keep ``forced`` ids (by reason, in order), then corpus ids by descending count.
+    """Keep ``forced`` ids (by reason, in order), then each ranking's ids in turn until ``size``.
 
     ``closure(id)`` names the ids a token cannot work without (its BPE merge parts); a token
     is taken only together with them, and only if they all fit.
@@ -51,17 +65,19 @@ def select_ids(
             f"--size {size} is smaller than the {len(kept)} tokens that are always kept ({detail})",
             fix=f"pass --size larger than {len(kept)}, or a smaller --keep-corpus",
         )
-    eligible = np.flatnonzero(counts >= min_count)
-    order = eligible[np.lexsort((eligible, -counts[eligible]))]  # by count, ties by id
-    added = 0
-    for token_id in order.tolist():
-        if len(kept) >= size:
-            break
-        if token_id in kept:
-            continue
-        new = (closure(token_id) - kept) if closure else {token_id}
-        if len(kept) + len(new) <= size:
-            kept |= new
-            added += len(new)
-    reasons["corpus"] = added
-    return Selection(sorted(kept), reasons, int(len(eligible)), size - len(kept))
+    eligible = {}
+    for ranking in rankings:
+        order = ranking.eligible()
+        eligible[ranking.reason] = len(order)
+        added = 0
+        for token_id in order.tolist():
+            if len(kept) >= size:
+                break
+            if token_id in kept:
+                continue
+            new = (closure(token_id) - kept) if closure else {token_id}
+            if len(kept) + len(new) <= size:
+                kept |= new
+                added += len(new)
+        reasons[ranking.reason] = added
+    return Selection(sorted(kept), reasons, eligible, size - len(kept))

@@ -27,7 +27,7 @@ from glotta.progress import ProgressReporter, SilentProgress
 from glotta.trimming.counting import corpus_texts, count_tokens, counting_tokenizer
 from glotta.trimming.coverage import measure_coverage
 from glotta.trimming.model import fast_tokenizer, set_tokenizer, slice_embeddings, transformer_module
-from glotta.trimming.selection import select_ids
+from glotta.trimming.selection import Ranking, select_ids
 from glotta.trimming.tokenizer import (
     alphabet_ids,
     bpe_closure,
@@ -36,6 +36,7 @@ from glotta.trimming.tokenizer import (
     rebuild_tokenizer,
     special_ids,
 )
+from glotta.trimming.word_lists import number_token_counts, read_word_frequencies, word_token_weights
 
 REPORT_NAME = "trim_report.json"
 LANGUAGE_WARNING_SHARE = 0.5  # below this share of sampled texts in --lang, the corpus is suspect
@@ -55,6 +56,7 @@ class TrimSettings:
     keep_corpus: list[Path] = field(default_factory=list)
     max_documents: int | None = None
     overwrite: bool = False
+    word_frequencies: list[str] = field(default_factory=list)  # files or "wordfreq"; see word_lists
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ def trim_model(settings: TrimSettings, progress: ProgressReporter | None = None)
         raise GlottaError("--size and --min-count must be positive", fix="e.g. --size 50000 --min-count 2")
     reader = CorpusReader(list(settings.corpus))
     base_reader = CorpusReader(list(settings.keep_corpus)) if settings.keep_corpus else None
+    word_lists = [read_word_frequencies(source, language) for source in settings.word_frequencies]
     out = settings.out
     folder, name, revision = locate_sentence_transformer(settings.model)
     if out.exists() and out.resolve() == folder.resolve():
@@ -109,7 +112,11 @@ def trim_model(settings: TrimSettings, progress: ProgressReporter | None = None)
         forced["base vocabulary"] = set(np.flatnonzero(base.counts >= settings.min_count).tolist())
     merges = bpe_merges(backend)
     closure = (lambda token_id: bpe_closure(token_id, merges)) if merges else None
-    selection = select_ids(counts.counts, forced, settings.size, settings.min_count, closure)
+    rankings = [Ranking("corpus", counts.counts, settings.min_count),
+                Ranking("numbers", number_token_counts(backend), 1)]
+    rankings += [Ranking(f"word list {n}" if len(word_lists) > 1 else "word list", word_token_weights(backend, words),
+                         np.finfo(float).tiny) for n, words in enumerate(word_lists, 1)]
+    selection = select_ids(forced, rankings, settings.size, closure)
     kept = selection.kept
     trimmed_backend = rebuild_tokenizer(backend, kept)
 
@@ -131,13 +138,15 @@ def trim_model(settings: TrimSettings, progress: ProgressReporter | None = None)
         "language": language,
         "corpus": [str(p) for p in settings.corpus],
         "keep_corpus": [str(p) for p in settings.keep_corpus],
+        "word_frequencies": [{"source": source, "words": len(words)}
+                             for source, words in zip(settings.word_frequencies, word_lists)],
         "settings": {"size": settings.size, "min_count": settings.min_count, "max_documents": settings.max_documents},
         "tokenizer_model": kind,
         "vocabulary": {
             "original": vocabulary,
             "trimmed": len(kept),
             "kept_by_reason": selection.reasons,
-            "corpus_ids_seen_min_count": selection.eligible,
+            "eligible_by_ranking": selection.eligible,
             "embedding_rows_original": config_changes["vocab_size"][0],
         },
         "parameters": {"original": parameters_before, "trimmed": parameters_after,
@@ -257,9 +266,11 @@ def _warnings(report: dict, budget_left: int, settings: TrimSettings) -> list[st
         warnings.append(f"only {kept_share:.1%} of corpus tokens are kept; --size {settings.size} may be too small")
     if budget_left > 0:
         warnings.append(
-            f"the corpus has too few tokens seen at least {settings.min_count} times to fill --size "
-            f"{settings.size}: the trimmed vocabulary has {report['vocabulary']['trimmed']} tokens "
-            "(a larger corpus or --min-count 1 gives more)")
+            f"the corpus (tokens seen at least {settings.min_count} times), the numbers"
+            f"{' and the word lists' if settings.word_frequencies else ''} ran out "
+            f"before --size {settings.size}: the trimmed vocabulary has {report['vocabulary']['trimmed']} tokens "
+            f"(a larger corpus{'' if settings.word_frequencies else ', --word-frequencies wordfreq'} or "
+            "--min-count 1 gives more)")
     if report["skipped_documents"]:
         skipped = ", ".join(f"{n} {why}" for why, n in report["skipped_documents"].items())
         warnings.append(f"skipped corpus documents: {skipped}")
