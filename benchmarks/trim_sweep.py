@@ -182,16 +182,17 @@ def markdown(report: dict) -> str:
              f"{100 * r['coverage_corpus_tokens_kept']:.2f}%", f"{100 * r['coverage_texts_unchanged']:.2f}%",
              f"{r['same_as_size']:,}" if r.get("same_as_size") else ""]
             for r in sorted(report["sizes"], key=lambda r: (r["language"], r.get("variant", ""), r["size"]))]
-    variants = {r["variant"]: (r["keep_corpus"], r.get("word_frequencies", [])) for r in report["sizes"]
-                if r.get("variant")}
+    variants = {r["variant"]: (r["keep_corpus"], r.get("word_frequencies", []), r["min_count"])
+                for r in report["sizes"] if r.get("variant")}
     parts.append(_markdown_table(TableData(
         "trims", ["lang", "--size", "tokens", "parameters", "param ratio", "MiB", "disk ratio",
                   "corpus tokens kept", "texts unchanged", "same model as"], rows, set(range(1, 9)),
         ["corpus tokens kept / texts unchanged: on the trimming corpus itself (paragraphs)",
          *(f"({name}): " + "; ".join(part for part in (
              f"base vocabulary (--keep-corpus) {', '.join(paths)}" if paths else "",
-             f"--word-frequencies {', '.join(lists)}" if lists else "") if part)
-           for name, (paths, lists) in variants.items())])))
+             f"--word-frequencies {', '.join(lists)}" if lists else "",
+             f"--min-count {min_count}" if min_count != 2 else "") if part)
+           for name, (paths, lists, min_count) in variants.items())])))
     for name, evaluation in report["evaluations"].items():
         parts.append(f"\n## {name}\n")
         seconds = evaluation.get("first_run_seconds", evaluation["seconds"])

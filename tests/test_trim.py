@@ -223,6 +223,25 @@ def test_bpe_trim_keeps_merge_parts(bpe_model, tmp_path):
     _assert_equal_on_kept_texts(bpe_model, out)
 
 
+def test_trimmed_model_trains_with_glotta_train(unigram_model, tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    from conftest import write_jsonl
+
+    trimmed = tmp_path / "trimmed"
+    _trim(unigram_model, trimmed, 600)
+    texts = [t for t in italian_texts() if len(t.split()) > 12][:48]
+    rows = [{"query": " ".join(t.split()[:8]), "positive": " ".join(t.split()[8:]), "negatives": [texts[-1 - i]]}
+            for i, t in enumerate(texts[:24])]
+    write_jsonl(tmp_path / "triplets.jsonl", rows)
+    result = run_cli("train", str(trimmed), "--data", str(tmp_path / "triplets.jsonl"), "--out", str(tmp_path / "tuned"),
+                     "--max-steps", "2", "--batch-size", "8")
+    assert result.returncode == 0, result.stderr
+    tuned = SentenceTransformer(str(tmp_path / "tuned"), device="cpu")
+    assert len(tuned.tokenizer) == 600 and tuned.prompts["query"] == "query: "
+    assert tuned.encode(["Una frase italiana."]).shape == (1, 32)
+
+
 def test_base_vocabulary_is_kept(unigram_model, tmp_path):
     english = tmp_path / "english.txt"
     english.write_text("The committee will meet on Thursday to discuss the budget.\n\n"
@@ -299,6 +318,9 @@ def test_word_frequency_lists_are_validated(tmp_path):
         read_word_frequencies("wordfreq", "xho-Latn")
     italian = read_word_frequencies("wordfreq", "ita-Latn")
     assert len(italian) > 100_000 and italian[0][0] == "di" and abs(sum(f for _, f in italian) - 1) < 1e-6
+    assert read_word_frequencies("wordfreq:en", "ita-Latn")[0][0] == "the"  # another language's list, by name
+    with pytest.raises(GlottaError, match="--word-frequencies: unknown language code 'english'"):
+        read_word_frequencies("wordfreq:english", "ita-Latn")
 
 
 def test_bad_input_is_refused_before_any_output(unigram_model, wordpiece_model, tmp_path):

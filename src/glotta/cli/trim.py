@@ -18,7 +18,7 @@ def trim_command(
     out: Annotated[Path, typer.Option(help="Output folder (a sentence-transformers model, written atomically).")],
     min_count: Annotated[int, typer.Option(min=1, help="Keep a corpus token only if seen this often.")] = 2,
     keep_corpus: Annotated[list[Path], typer.Option("--keep-corpus", help="Base-vocabulary corpus (e.g. English) whose tokens are always kept; repeatable.")] = [],  # noqa: B006
-    word_frequencies: Annotated[list[str], typer.Option("--word-frequencies", help="Word-frequency list whose tokens fill the size after the corpus: a 'word<TAB>count' file, or 'wordfreq' (the wordfreq package's list for --lang); repeatable.")] = [],  # noqa: B006
+    word_frequencies: Annotated[list[str], typer.Option("--word-frequencies", help="Word-frequency list whose tokens fill the size after the corpus: a 'word<TAB>count' file, 'wordfreq' (the wordfreq package's list for --lang) or 'wordfreq:LANG' (another language's, e.g. eng); repeatable.")] = [],  # noqa: B006
     max_documents: Annotated[int | None, typer.Option(min=1, help="Read at most this many corpus documents (all files together).")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output folder.")] = False,
     eval_benchmark: Annotated[list[str], typer.Option("--eval-benchmark", help="Evaluate original and trimmed on this benchmark; repeatable.")] = [],  # noqa: B006

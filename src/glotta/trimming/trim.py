@@ -114,8 +114,9 @@ def trim_model(settings: TrimSettings, progress: ProgressReporter | None = None)
     closure = (lambda token_id: bpe_closure(token_id, merges)) if merges else None
     rankings = [Ranking("corpus", counts.counts, settings.min_count),
                 Ranking("numbers", number_token_counts(backend), 1)]
-    rankings += [Ranking(f"word list {n}" if len(word_lists) > 1 else "word list", word_token_weights(backend, words),
-                         np.finfo(float).tiny) for n, words in enumerate(word_lists, 1)]
+    rankings += [Ranking(f"word list {source}" if len(word_lists) > 1 else "word list",
+                         word_token_weights(backend, words), np.finfo(float).tiny)
+                 for source, words in zip(settings.word_frequencies, word_lists)]
     selection = select_ids(forced, rankings, settings.size, closure)
     kept = selection.kept
     trimmed_backend = rebuild_tokenizer(backend, kept)

@@ -4,7 +4,8 @@ A trimming corpus is rarely big or varied enough: the Italian and Dutch corpora 
 19th-century novels, which lack the names, acronyms and years of Wikipedia-style questions,
 and most of what a 50,000-token budget could hold. A word-frequency list built from many
 genres (the ``wordfreq`` package: Wikipedia, subtitles, news, web, social media; or any
-``word<TAB>count`` file) supplies them: each word is tokenized as a word of running text,
+``word<TAB>count`` file) supplies them, and a second language's list (``wordfreq:eng``) adds a
+base vocabulary for mixed-language text: each word is tokenized as a word of running text,
 as written and Capitalized (lists are often case-folded, and sentence-initial capitals are
 everywhere), and its tokens are weighted by the word's frequency. Numbers get a ranking of
 their own because frequency lists fold them (wordfreq writes every 4-digit number as 0000).
@@ -19,17 +20,21 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Tokenizer
 
-from glotta.data.languages import iso639_3
+from glotta.data.languages import iso639_3, normalise_language
 from glotta.errors import GlottaError
 from glotta.trimming.counting import batched, counting_tokenizer
 
-WORDFREQ = "wordfreq"  # the --word-frequencies value that means "the wordfreq package's list"
+WORDFREQ = "wordfreq"  # --word-frequencies wordfreq: the wordfreq list for --lang; wordfreq:eng names another language
 NUMBERS = [str(n) for n in range(0, 2101)] + [f"({n})" for n in range(1000, 2101)]  # counts, years
 
 
 def read_word_frequencies(source: str, language: str) -> list[tuple[str, float]]:
     """(word, frequency) pairs of a list, frequencies summing to 1."""
-    pairs = _wordfreq(language) if source == WORDFREQ else list(_frequency_file(Path(source)))
+    if source == WORDFREQ or source.startswith(WORDFREQ + ":"):
+        named = source.partition(":")[2]
+        pairs = _wordfreq(normalise_language(named, where="--word-frequencies") if named else language)
+    else:
+        pairs = list(_frequency_file(Path(source)))
     total = sum(f for _, f in pairs)
     if not pairs or total <= 0:
         raise GlottaError("the word-frequency list is empty", fix="pass a list with 'word<TAB>count' lines",
