@@ -176,7 +176,7 @@ def markdown(report: dict) -> str:
     parts = ["# Vocabulary trimming sweep: multilingual-e5-small\n",
              f"Original: {report['original']['vocabulary']:,} tokens, {report['original']['parameters']:,} "
              f"parameters, {mib(report['original']['size_on_disk_bytes'])} MiB on disk.\n",
-             *(f"- {note}" for note in report.get("notes", []))]
+             *(f"- {note}" for note in report.get("notes", [])), ""]
     rows = [[r["language"] + (f" ({r['variant']})" if r.get("variant") else ""), f"{r['size']:,}", f"{r['vocabulary']:,}", f"{r['parameters']:,}",
              f"{r['parameters_ratio']:.3f}", mib(r["size_on_disk_bytes"]), f"{r['size_on_disk_ratio']:.3f}",
              f"{100 * r['coverage_corpus_tokens_kept']:.2f}%", f"{100 * r['coverage_texts_unchanged']:.2f}%",
