@@ -42,6 +42,14 @@ def _sentence_transformer(model_folder: Path, out: Path, pooling: str, prompts: 
     return out
 
 
+def _saved_encoder(encoder, tokenizer, tmp_path_factory, name: str, pooling: str, prompts: dict | None = None) -> Path:
+    """Save a random transformers encoder with its tokenizer, then wrap it as a sentence-transformers folder."""
+    folder = tmp_path_factory.mktemp(f"{name}-hf")
+    encoder.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return _sentence_transformer(folder, tmp_path_factory.mktemp(name) / "model", pooling, prompts)
+
+
 def _hf_fast_tokenizer(backend, **special):
     from transformers import PreTrainedTokenizerFast
 
@@ -71,10 +79,7 @@ def unigram_model(tmp_path_factory) -> Path:
     config = XLMRobertaConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                               intermediate_size=64, max_position_embeddings=130, pad_token_id=1, bos_token_id=0,
                               eos_token_id=2)
-    folder = tmp_path_factory.mktemp("unigram-hf")
-    XLMRobertaModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    out = _sentence_transformer(folder, tmp_path_factory.mktemp("unigram") / "model", "mean", PROMPTS)
+    out = _saved_encoder(XLMRobertaModel(config), tokenizer, tmp_path_factory, "unigram", "mean", PROMPTS)
     (out / "sentencepiece.bpe.model").write_bytes(b"stale: the 1500-piece model before trimming")
     return out
 
@@ -92,10 +97,7 @@ def wordpiece_model(tmp_path_factory) -> Path:
     torch.manual_seed(0)
     config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=64, pad_token_id=0)
-    folder = tmp_path_factory.mktemp("wordpiece-hf")
-    BertModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    out = _sentence_transformer(folder, tmp_path_factory.mktemp("wordpiece") / "model", "cls", None)
+    out = _saved_encoder(BertModel(config), tokenizer, tmp_path_factory, "wordpiece", "cls")
     shutil.copy(source / "vocab.txt", out / "vocab.txt")  # a stale 30,522-line vocabulary beside tokenizer.json
     return out
 
@@ -119,10 +121,7 @@ def bpe_model(tmp_path_factory) -> Path:
     torch.manual_seed(0)
     config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=64, pad_token_id=1)
-    folder = tmp_path_factory.mktemp("bpe-hf")
-    BertModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return _sentence_transformer(folder, tmp_path_factory.mktemp("bpe") / "model", "mean", None)
+    return _saved_encoder(BertModel(config), tokenizer, tmp_path_factory, "bpe", "mean")
 
 
 def _trim(model: Path, out: Path, size: int, corpus=(ITALIAN,), **options):

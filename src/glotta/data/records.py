@@ -10,7 +10,8 @@ from pathlib import Path
 from glotta.errors import GlottaError
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
+def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """``(line_number, line)`` of a UTF-8 text file; a decoding error or a missing file is one GlottaError."""
     try:
         with path.open(encoding="utf-8") as handle:
             yield from enumerate(handle, start=1)
@@ -32,7 +33,7 @@ def read_jsonl(
     ``required`` maps field names to accepted types; ``non_empty`` names the string fields
     that must hold more than whitespace.
     """
-    for number, line in _lines(path):
+    for number, line in numbered_lines(path):
         if not line.strip():
             continue
         try:
@@ -79,7 +80,7 @@ def read_jsonl(
 
 def read_tsv(path: Path, columns: int, header: bool = True) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(line_number, fields)`` for each data row of a tab-separated file."""
-    rows = csv.reader((line for _, line in _lines(path)), delimiter="\t", quoting=csv.QUOTE_NONE)
+    rows = csv.reader((line for _, line in numbered_lines(path)), delimiter="\t", quoting=csv.QUOTE_NONE)
     for number, row in enumerate(rows, start=1):
         if header and number == 1:
             continue

@@ -21,6 +21,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from glotta.data.languages import iso639_3, normalise_language
+from glotta.data.records import numbered_lines
 from glotta.errors import GlottaError
 from glotta.trimming.counting import batched, counting_tokenizer
 
@@ -61,20 +62,15 @@ def _frequency_file(path: Path) -> Iterator[tuple[str, float]]:
     """``word<TAB or spaces>count`` per line (Leipzig, OpenSubtitles, wordfreq exports); blank lines skipped."""
     if not path.is_file():
         raise GlottaError("no such word-frequency file", fix="pass an existing 'word<TAB>count' file", path=path)
-    with path.open(encoding="utf-8", errors="strict") as stream:
-        try:
-            for number, line in enumerate(stream, 1):
-                if not line.strip():
-                    continue
-                fields = line.split()
-                count = _positive_number(fields[-1]) if len(fields) == 2 else None
-                if count is None:
-                    raise GlottaError(f"line {number} is not 'word<TAB>count': {line.strip()[:60]!r}",
-                                      fix="write one word and its positive count per line", path=path)
-                yield fields[0], count
-        except UnicodeDecodeError:
-            raise GlottaError("the word-frequency file is not UTF-8 text", fix="save it as UTF-8",
-                              path=path) from None
+    for number, line in numbered_lines(path):
+        if not line.strip():
+            continue
+        fields = line.split()
+        count = _positive_number(fields[-1]) if len(fields) == 2 else None
+        if count is None:
+            raise GlottaError(f"line {number} is not 'word<TAB>count': {line.strip()[:60]!r}",
+                              fix="write one word and its positive count per line", path=path)
+        yield fields[0], count
 
 
 def _positive_number(text: str) -> float | None:
