@@ -76,6 +76,61 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> sub
     )
 
 
+@pytest.fixture
+def glotta(capsys, monkeypatch):
+    """``glotta ARGS...`` through the real entry point in this interpreter, as a CompletedProcess:
+    the same exit code and messages as ``run_cli``, without a fresh interpreter importing torch
+    for seconds per case (``run_cli`` checks the installed entry point itself)."""
+    from glotta.cli.app import main
+
+    def run(*args) -> subprocess.CompletedProcess:
+        monkeypatch.setattr(sys, "argv", ["glotta", *map(str, args)])
+        capsys.readouterr()
+        try:
+            main()
+            code = 0
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
+        captured = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, captured.out, captured.err)
+
+    return run
+
+
+def tree_state(*roots: Path) -> dict[str, tuple[int, str]]:
+    """Every file below ``roots`` with its size and sha256: compare before and after a command."""
+    import hashlib
+
+    state = {}
+    for root in roots:
+        if root.is_file():
+            state[str(root)] = (root.stat().st_size, hashlib.sha256(root.read_bytes()).hexdigest())
+        for path in sorted(root.rglob("*")) if root.is_dir() else []:
+            if path.is_file() and not path.is_symlink():
+                state[str(path)] = (path.stat().st_size, hashlib.sha256(path.read_bytes()).hexdigest())
+            elif path.is_dir():
+                state[str(path)] = (-1, "folder")
+    return state
+
+
+def assert_refused(result: subprocess.CompletedProcess, *mentions: str, fix: bool = True) -> str:
+    """A user error as glotta promises it: exit 2, no traceback, one message naming what is wrong.
+
+    ``mentions`` are the pieces the message must name (a file, a line, an option); ``fix``
+    asks for the fix line of a GlottaError (typer's usage errors point at ``--help`` instead).
+    Returns stderr for further checks.
+    """
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, f"exit {result.returncode}, expected 2:\n{output}"
+    assert "Traceback" not in output, output
+    assert output.count("error:") + output.count("─ Error ─") <= 1, f"more than one message:\n{output}"
+    for piece in mentions:
+        assert piece in result.stderr, f"{piece!r} not named in:\n{result.stderr}"
+    if fix:
+        assert "fix:" in result.stderr or "--help" in result.stderr, f"no fix given:\n{result.stderr}"
+    return result.stderr
+
+
 def build_tiny_model(folder: Path, prompts: dict | None = None, seed: int = 0) -> Path:
     """A real sentence-transformers folder with all-MiniLM-L6-v2's WordPiece tokenizer and a
     2-layer, 32-wide random BERT: fast enough to train for a few steps in a test."""

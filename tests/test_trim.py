@@ -359,15 +359,11 @@ def test_output_is_atomic(unigram_model, tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["trimmed"]  # no temporary folder left behind
 
 
-def test_cli_trims_and_refuses_bad_input_in_one_line(unigram_model, tmp_path, monkeypatch, capsys):
-    from glotta.cli.app import main
-
+def test_cli_trims_and_refuses_bad_input_in_one_line(unigram_model, tmp_path, glotta):
     out = tmp_path / "trimmed"
-    # The entry point in this interpreter (a fresh one would import torch again for ~5 s).
-    monkeypatch.setattr("sys.argv", ["glotta", "trim", str(unigram_model), "--corpus", str(ITALIAN), "--lang", "it",
-                                     "--size", "600", "--max-documents", str(DOCUMENTS), "--out", str(out)])
-    main()
-    assert "corpus tokens kept" in capsys.readouterr().out and (out / REPORT_NAME).is_file()
+    done = glotta("trim", unigram_model, "--corpus", ITALIAN, "--lang", "it", "--size", "600",
+                  "--max-documents", DOCUMENTS, "--out", out)
+    assert done.returncode == 0 and "corpus tokens kept" in done.stdout and (out / REPORT_NAME).is_file()
     refused = run_cli("trim", str(unigram_model), "--corpus", str(ITALIAN), "--lang", "italiano", "--size", "600",
                       "--out", str(tmp_path / "refused"))
     assert refused.returncode == 2 and "Traceback" not in refused.stderr

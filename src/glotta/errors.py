@@ -6,6 +6,7 @@ traceback; library users catch it like any other exception.
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -36,3 +37,23 @@ class GlottaError(Exception):
     def message(self) -> str:
         text = f"{self.location}: {self.problem}" if self.location else self.problem
         return f"{text}\n  fix: {self.fix}" if self.fix else text
+
+
+_OS_FIXES = {
+    errno.ENOENT: "check the path",
+    errno.EISDIR: "give a file, not a folder",
+    errno.ENOTDIR: "a part of the path is a file; give a path whose parents are folders",
+    errno.EACCES: "choose a location you may read and write, or change its permissions",
+    errno.EPERM: "choose a location you may read and write, or change its permissions",
+    errno.ELOOP: "the path is a loop of symbolic links; point it at a real file or folder",
+    errno.ENOSPC: "free disk space, or choose another location",
+    errno.EROFS: "choose a location on a writable file system",
+    errno.EEXIST: "remove it, or choose another name",
+}
+
+
+def os_error(exc: OSError) -> GlottaError:
+    """An operating-system error as a user error: what failed, on which path, and a fix."""
+    path = exc.filename if exc.filename is not None else None
+    return GlottaError(exc.strerror or str(exc), fix=_OS_FIXES.get(exc.errno, "check the path and its permissions"),
+                       path=path)

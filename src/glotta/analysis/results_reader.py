@@ -78,31 +78,53 @@ class LoadedResults:
 def results_root(folder: Path) -> Path:
     """A clone of the results repository holds ``results/``; an mteb cache or glotta run does not."""
     if not folder.is_dir():
-        raise GlottaError("results folder not found",
-                          fix="pass a clone of embeddings-benchmark/results, an mteb cache or a glotta --output folder",
-                          path=folder)
+        raise GlottaError("is a file, not a results folder" if folder.exists() else "results folder not found",
+                          fix=_RESULT_FOLDERS, path=folder)
     return folder / "results" if (folder / "results").is_dir() else folder
 
 
+_RESULT_FOLDERS = "pass a clone of embeddings-benchmark/results, an mteb cache or a glotta --output folder"
+_SHOWN = 3  # unreadable files named in the error of a folder that has nothing else
+
+
 def load_results(folders: list[Path]) -> LoadedResults:
+    """Every result file of ``folders``; unreadable ones are skipped and named.
+
+    A folder with no readable result at all is a mistake (the wrong folder, an unfinished
+    copy), not a partial result: it is one error naming the folder and its unreadable files.
+    """
     candidates: list[TaskRun] = []
     skipped: list[tuple[Path, str]] = []
     for folder in folders:
-        root = results_root(folder)
-        for path in sorted(root.glob("*/*/*.json")):
+        found, unreadable = [], []
+        for path in sorted(results_root(folder).glob("*/*/*.json")):
             if path.name == "model_meta.json":
                 continue
             try:
-                candidates.append(_read(path))
+                found.append(_read(path))
             except Exception as exc:  # any unreadable file is skipped and named, whatever broke
-                skipped.append((path, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"))
+                unreadable.append((path, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"))
+        if not found:
+            raise _nothing_readable(folder, unreadable)
+        candidates += found
+        skipped += unreadable
     return LoadedResults(_rank_revisions(candidates), skipped)
 
 
+def _nothing_readable(folder: Path, unreadable: list[tuple[Path, str]]) -> GlottaError:
+    if not unreadable:
+        return GlottaError("no result files in MTEB's layout (<model>/<revision>/<task>.json)",
+                           fix=_RESULT_FOLDERS, path=folder)
+    named = "; ".join(f"{path.relative_to(folder)} ({why})" for path, why in unreadable[:_SHOWN])
+    more = f"; and {len(unreadable) - _SHOWN} more" if len(unreadable) > _SHOWN else ""
+    return GlottaError(f"none of the {len(unreadable)} result files in it can be read: {named}{more}",
+                       fix="repair or remove the unreadable files, or pass another folder", path=folder)
+
+
 def _read(path: Path) -> TaskRun:
+    raw = json.loads(path.read_text(encoding="utf-8"))  # before importing mteb: a broken file fails fast
     from mteb.results import TaskResult
 
-    raw = json.loads(path.read_text(encoding="utf-8"))
     result = TaskResult.from_disk(path)
     subsets = tuple(
         SubsetScore(split, str(entry["hf_subset"]), tuple(entry["languages"]), dict(entry))

@@ -8,30 +8,83 @@ from pathlib import Path
 
 import numpy as np
 
+from glotta.data.corpus import require_file
 from glotta.data.pairs import leaks
+from glotta.data.records import numbered_lines
 from glotta.errors import GlottaError
+
+
+ROW_FIX = ("each row needs 'query' and 'positive' (text) and 'negatives' (a list of texts); 'negative_kinds' "
+           "and 'negative_scores', if given, as long as 'negatives': rows as 'glotta triplets build' writes them")
 
 
 def read_rows(path: Path):
     """Rows of ``triplets.jsonl`` / ``.parquet`` (or of a build folder holding them)."""
     if path.is_dir():
+        if not (path / "triplets.jsonl").exists() and (path / "manifest.json").exists():
+            raise GlottaError("this build has not finished: it holds no triplets.jsonl yet",
+                              fix="rerun the same 'glotta triplets build' command: it resumes from the kept shards",
+                              path=path)
         path = path / "triplets.jsonl"
-    if not path.is_file():
-        raise GlottaError("triplet file not found", fix="pass a folder made by 'glotta triplets build' or its triplets.jsonl", path=path)
+    require_file(path, "triplet file", fix="pass a folder made by 'glotta triplets build' or its triplets.jsonl")
     if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        for batch in pq.ParquetFile(path).iter_batches():
-            yield from batch.to_pylist()
+        yield from _parquet_rows(path)
         return
-    with path.open(encoding="utf-8") as stream:
-        for number, line in enumerate(stream, start=1):
-            try:
-                row = json.loads(line)
-                row["query"], row["positive"], row["negatives"]  # noqa: B018 - required fields
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise GlottaError(f"not a triplet row ({type(exc).__name__}: {exc})", path=path, line=number) from None
-            yield row
+    for number, line in numbered_lines(path):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise GlottaError(f"not a triplet row (malformed JSON: {exc.msg})", fix=ROW_FIX, path=path,
+                              line=number) from None
+        yield _checked(row, path, line=number)
+
+
+def _parquet_rows(path: Path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    number = 0
+    try:
+        for batch in pq.ParquetFile(path).iter_batches():
+            for row in batch.to_pylist():
+                number += 1
+                yield _checked(row, path, row_number=number)
+    except pa.ArrowException as exc:
+        raise GlottaError(f"not a readable Parquet file ({exc})", fix="pass the build's triplets.jsonl instead, or "
+                          "rerun the build to write it again", path=path) from None
+
+
+def _checked(row: object, path: Path, line: int | None = None, row_number: int | None = None) -> dict:
+    """The row if it has what the statistics read; else one error naming the row and what it lacks."""
+    problem = _row_problem(row)
+    if problem is None:
+        return row
+    at = f"row {row_number}: " if row_number is not None else ""
+    raise GlottaError(f"{at}not a triplet row ({problem})", fix=ROW_FIX, path=path, line=line)
+
+
+def _row_problem(row: object) -> str | None:
+    if not isinstance(row, dict):
+        return f"a JSON {type(row).__name__}, not an object"
+    for field in ("query", "positive"):
+        if not isinstance(row.get(field), str):
+            return f"{field!r} is missing or not text"
+    if not _list_of(row.get("negatives"), str):
+        return "'negatives' is missing or not a list of texts"
+    number = (int, float, type(None))
+    for field, kind, what in (("negative_kinds", str, "texts"), ("negative_scores", number, "numbers")):
+        if row.get(field) is not None and not _list_of(row[field], kind, len(row["negatives"])):
+            return f"{field!r} is not a list of {what} as long as 'negatives'"
+    if not isinstance(row.get("positive_score"), number):
+        return "'positive_score' is not a number"
+    return None
+
+
+def _list_of(value: object, kind: type | tuple[type, ...], length: int | None = None) -> bool:
+    return (isinstance(value, list) and all(isinstance(item, kind) for item in value)
+            and (length is None or len(value) == length))
 
 
 def _mean_std(values: list[int]) -> dict:
@@ -77,6 +130,9 @@ def triplet_statistics(path: Path, tokenizer=None) -> dict:
             seen.add(key)
             if score is not None:
                 negative_scores.setdefault(kind, []).append(score)
+    if not rows:
+        raise GlottaError("no triplet rows", path=path,
+                          fix="pass a triplets.jsonl with rows, as 'glotta triplets build' writes it")
     stats = {
         "rows (query, positive)": rows,
         "triplets": sum(kinds.values()),

@@ -1,20 +1,19 @@
 """``glotta``: evaluate, compare and adapt embedding models for one language.
 
-User errors (GlottaError, bad options) end with one message and exit code 2, never a
-traceback.
+User errors (GlottaError, bad options, unusable files) end with one message and exit code 2,
+never a traceback.
 """
 
 from __future__ import annotations
 
 import sys
 
-import click
 import typer
 from rich.markup import escape
 
 from glotta.cli import compare, evaluate, leaderboard, train, trim, triplets
 from glotta.cli.common import errors
-from glotta.errors import GlottaError
+from glotta.errors import GlottaError, os_error
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n")[0])
 app.command("eval")(evaluate.eval_command)
@@ -32,14 +31,17 @@ app.command("merge")(compare.merge_command)
 
 
 def main() -> None:
+    # Standalone mode lets typer report its own usage errors (bad values, unknown or missing
+    # options: exit 2) with whichever click it is built on; typer >= 0.24 ships a private copy
+    # whose exceptions are not the ``click`` package's, so catching those here would miss them.
     try:
-        app(standalone_mode=False)
+        app(standalone_mode=True)
     except GlottaError as exc:
-        errors.print(f"[red]error:[/red] {escape(exc.message)}", highlight=False, soft_wrap=True)
-        sys.exit(2)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2)
-    except click.exceptions.Abort:
-        errors.print("interrupted")
-        sys.exit(130)
+        _fail(exc)
+    except OSError as exc:  # a last resort: checks before the work should have named it already
+        _fail(os_error(exc))
+
+
+def _fail(exc: GlottaError) -> None:
+    errors.print(f"[red]error:[/red] {escape(exc.message)}", highlight=False, soft_wrap=True)
+    sys.exit(2)

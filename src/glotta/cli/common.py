@@ -21,6 +21,7 @@ NoCache = Annotated[bool, typer.Option("--no-cache", help="Encode everything aga
 BatchSize = Annotated[int, typer.Option(min=1, help="Encoding batch size.")]
 Device = Annotated[str | None, typer.Option(help="cpu, cuda, mps (default: best available).")]
 Benchmarks = Annotated[list[str], typer.Option("--benchmark", "-b", help="Shipped benchmark name or YAML file; repeatable.")]
+TrustRemoteCode = Annotated[bool, typer.Option(help="Allow a model's own Python code (custom modules, config.json auto_map); off by default.")]
 TaskFolders = Annotated[list[Path], typer.Option("--task", "-t", help="A task folder; repeatable.")]
 
 

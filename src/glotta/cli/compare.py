@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -15,10 +16,12 @@ from glotta.cli.common import (
     Device,
     NoCache,
     TaskFolders,
+    TrustRemoteCode,
     console,
     progress_bars,
     quiet_libraries,
 )
+from glotta.data.atomic import check_writable
 from glotta.errors import GlottaError
 
 Overwrite = Annotated[bool, typer.Option(help="Re-evaluate (and re-merge) what exists.")]
@@ -49,6 +52,7 @@ def compare_command(
     data_root: DataRoot = None,
     batch_size: BatchSize = 32,
     device: Device = None,
+    trust_remote_code: TrustRemoteCode = False,
     cache_dir: CacheDir = None,
     no_cache: NoCache = False,
 ) -> None:
@@ -62,14 +66,19 @@ def compare_command(
     from glotta.evaluation.runner import run_evaluation
     from glotta.progress import RichProgress
 
+    if not math.isfinite(drop_points):  # typer's min lets NaN and infinity through
+        raise GlottaError(f"--drop-points {drop_points:g} is not a finite number", fix="e.g. --drop-points 1")
+    check_writable(output, "--output")
     groups = _task_groups(benchmark, task, data_root, "")
     quiet_libraries()
-    options = encoder_options(cache_dir, no_cache, batch_size, device)
+    options = encoder_options(cache_dir, no_cache, batch_size, device, trust_remote_code=trust_remote_code)
     changes, names = [], None
     with progress_bars() as bars:
         for label, tasks in groups:
-            before = run_evaluation(tasks, [base], output / "results", options, overwrite, RichProgress(bars))
-            after = run_evaluation(tasks, [tuned], output / "results", options, overwrite, RichProgress(bars))
+            # Both models in one run: both load (and a bad one is refused) before any result is written.
+            outcomes = run_evaluation(tasks, [base, tuned], output / "results", options, overwrite,
+                                      RichProgress(bars))
+            before, after = outcomes[:len(tasks)], outcomes[len(tasks):]
             names = (before[0].model, after[0].model)
             if (before[0].model, before[0].revision) == (after[0].model, after[0].revision):
                 raise GlottaError("base and tuned are the same model (same name and weights)",
@@ -110,39 +119,37 @@ def merge_command(
     data_root: DataRoot = None,
     batch_size: BatchSize = 32,
     device: Device = None,
+    trust_remote_code: TrustRemoteCode = False,
     cache_dir: CacheDir = None,
     no_cache: NoCache = False,
 ) -> None:
     """Interpolate base and fine-tuned weights (WiSE-FT / LM-Cocktail); --sweep scores several alphas."""
     from glotta.cli.evaluate import encoder_options
-    from glotta.training.merging import check_alpha, merge_models
+    from glotta.training.merging import load_pair, merge_models, parse_sweep, write_merge
 
-    quiet_libraries()
+    check_writable(out, "--out")
     if sweep is None:
-        merge_models(base, tuned, alpha, out, overwrite)
+        quiet_libraries()
+        merge_models(base, tuned, alpha, out, overwrite, trust_remote_code)
         console.print(f"merged model (alpha {alpha:g}) in {out}", highlight=False)
         return
-    try:
-        alphas = sorted({check_alpha(float(a)) for a in sweep.split(",") if a.strip()})
-    except ValueError:
-        raise GlottaError(f"--sweep {sweep!r} is not a list of numbers", fix="e.g. --sweep 0.25,0.5,0.75") from None
+    alphas = parse_sweep(sweep)
     target = [t for _, tasks in _task_groups(target_benchmark, target_task, data_root, "target-") for t in tasks]
     general = [t for _, tasks in _task_groups(general_benchmark, general_task, data_root, "general-") for t in tasks]
     shared = sorted({t.metadata.name for t in target} & {t.metadata.name for t in general})
     if shared:
         raise GlottaError(f"task(s) {', '.join(shared)} are both target and general",
                           fix="a task measures either the target language or general ability; name them apart")
+    quiet_libraries()
+    merges = {value: out / f"alpha-{value:g}" for value in alphas if 0.0 < value < 1.0}
+    missing = [value for value, folder in merges.items() if overwrite or not folder.exists()]
+    pair = load_pair(base, tuned, trust_remote_code) if missing else None  # refused before out/ is made
     out.mkdir(parents=True, exist_ok=True)
-    models = {}
-    for value in sorted({0.0, *alphas, 1.0}):
-        if value in (0.0, 1.0):
-            models[value] = base if value == 0.0 else tuned
-            continue
-        folder = out / f"alpha-{value:g}"
-        if overwrite or not folder.exists():
-            merge_models(base, tuned, value, folder, overwrite=True)
-        models[value] = str(folder)
-    _score_sweep(models, target, general, out, overwrite, encoder_options(cache_dir, no_cache, batch_size, device))
+    for value in missing:
+        write_merge(pair, value, merges[value])
+    models = {0.0: base, **{value: str(folder) for value, folder in merges.items()}, 1.0: tuned}
+    options = encoder_options(cache_dir, no_cache, batch_size, device, trust_remote_code=trust_remote_code)
+    _score_sweep(models, target, general, out, overwrite, options)
 
 
 def _score_sweep(models: dict[float, str], target, general, out: Path, overwrite: bool, options) -> None:

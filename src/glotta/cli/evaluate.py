@@ -15,6 +15,7 @@ from glotta.cli.common import (
     Device,
     NoCache,
     TaskFolders,
+    TrustRemoteCode,
     console,
     errors,
     progress_bars,
@@ -29,6 +30,10 @@ def collect_tasks(benchmarks: list[str], task_paths: list[Path], data_root: Path
 
     if not benchmarks and not task_paths:
         raise GlottaError("nothing to evaluate", fix="add --benchmark NAME or --task PATH")
+    if split is not None:  # a split names the files a task folder keeps it in
+        from glotta.data.safe_names import safe_component
+
+        safe_component(split, "--split", fix="give a split name such as test or dev, without '/', '\\' or '..'")
     specs = [spec for name in benchmarks for spec in load_benchmark(name, data_root).specs]
     specs += [TaskSpec(path=path, split=split) for path in task_paths]
     tasks = [load_task(spec) for spec in specs]
@@ -67,11 +72,13 @@ def eval_command(
     batch_size: BatchSize = 32,
     device: Device = None,
     faiss: Annotated[bool, typer.Option("--faiss", help="Exact search with FAISS instead of numpy.")] = False,
-    trust_remote_code: Annotated[bool, typer.Option(help="Allow model code from the Hub (off by default).")] = False,
+    trust_remote_code: TrustRemoteCode = False,
 ) -> None:
     """Evaluate models on benchmarks or task folders and print the main scores."""
+    from glotta.data.atomic import check_writable
     from glotta.evaluation.runner import run_evaluation
 
+    check_writable(output, "--output")
     tasks = collect_tasks(benchmark, task, data_root, split)
     quiet_libraries()
     options = encoder_options(cache_dir, no_cache, batch_size, device, faiss, trust_remote_code)

@@ -73,10 +73,13 @@ def leaderboard_command(
     """Overall MTEB score vs one language's score: ranks, gaps, rank correlation, figures."""
     from glotta.analysis.sections import leaderboard_section
     from glotta.cli.tables import rich_table
+    from glotta.data.atomic import check_writable
+    from glotta.data.languages import iso639_3, normalise_language
 
+    folder = out or Path(f"leaderboard-{iso639_3(normalise_language(lang))}")
+    check_writable(folder, "--out")
     loaded, board, metric = _load_language_view(lang, results, mteb_results, task_type, metric, benchmark,
                                                 min_coverage, partial, data_root)
-    folder = out or Path(f"leaderboard-{board.language}")
     section = leaderboard_section(board, loaded, metric, folder)
     for line in section.text:
         errors.print(line, highlight=False, soft_wrap=True)
@@ -101,9 +104,11 @@ def report_command(
     from glotta.analysis.report import write_report
     from glotta.analysis.results_reader import glotta_records, load_results
     from glotta.analysis.sections import glotta_runs_section, leaderboard_section
+    from glotta.data.atomic import check_writable
 
     if lang is None and not results:
         raise GlottaError("nothing to report", fix="add --lang LANG (leaderboard) and/or --results DIR (glotta runs)")
+    check_writable(out, "--out")
     sections = []
     if lang is not None:
         loaded, board, metric = _load_language_view(lang, results, mteb_results, task_type, metric, benchmark,
@@ -112,6 +117,9 @@ def report_command(
     records = glotta_records(load_results(results)) if results else []
     if records:
         sections.append(glotta_runs_section(records))
+    elif lang is None:  # a report with no section at all
+        raise GlottaError("no glotta result files in the --results folders",
+                          fix="pass the --output folder of 'glotta eval', or add --lang LANG for the leaderboard")
     html_path, md_path = write_report(sections, out, "glotta report" + (f": {lang}" if lang else ""))
     console.print(f"wrote {html_path} and {md_path}")
 

@@ -13,8 +13,19 @@ from typing import Annotated
 
 import typer
 
-from glotta.cli.common import BatchSize, CacheDir, Device, NoCache, console, errors, progress_bars, quiet_libraries
-from glotta.data.atomic import refuse_existing
+from glotta.cli.common import (
+    BatchSize,
+    CacheDir,
+    Device,
+    NoCache,
+    TrustRemoteCode,
+    console,
+    errors,
+    progress_bars,
+    quiet_libraries,
+)
+from glotta.data.atomic import check_writable, refuse_existing
+from glotta.errors import GlottaError
 
 DevTask = Annotated[Path | None, typer.Option("--dev-task", help="Target-language retrieval task folder, scored before and during training.")]
 Threshold = Annotated[float, typer.Option("--saturation-threshold", min=0.0, max=1.0, help="Warn when the base already scores this much on the dev task.")]
@@ -22,6 +33,13 @@ Threshold = Annotated[float, typer.Option("--saturation-threshold", min=0.0, max
 
 def _main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
+
+
+def _check_threshold(threshold: float) -> None:
+    """typer's range lets NaN through (every comparison with it is false), and NaN never saturates."""
+    if not 0.0 <= threshold <= 1.0:
+        raise GlottaError(f"--saturation-threshold {threshold:g} is not a number in [0, 1]",
+                          fix="e.g. --saturation-threshold 0.90")
 
 
 def _print_advice(advice) -> None:
@@ -43,7 +61,7 @@ def train_command(
     warmup_ratio: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.1,
     epochs: Annotated[float, typer.Option(min=0.0)] = 1.0,
     max_steps: Annotated[int | None, typer.Option(min=1, help="Stop after this many steps (overrides --epochs).")] = None,
-    seed: int = 42,
+    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1)] = 42,
     negatives: Annotated[int, typer.Option(min=0, help="Hard negatives per row (0: pairs, in-batch negatives only).")] = 1,
     max_rows: Annotated[int | None, typer.Option(min=1, help="Use only the first N usable rows.")] = None,
     batching: Annotated[str, typer.Option(help="auto (homogeneous when there are several sources), homogeneous or mixed.")] = "auto",
@@ -60,6 +78,7 @@ def train_command(
     precision: Annotated[str, typer.Option(help="fp32, fp16 or bf16 (GPU).")] = "fp32",
     device: Device = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing --out folder.")] = False,
+    trust_remote_code: TrustRemoteCode = False,
     cache_dir: CacheDir = None,
     no_cache: NoCache = False,
 ) -> None:
@@ -75,14 +94,16 @@ def train_command(
         batching=batching, source_sampling=source_sampling, max_seq_length=max_seq_length, save_steps=save_steps,
         eval_steps=eval_steps, logging_steps=logging_steps, precision=precision, device=device,
     )
+    _check_threshold(saturation_threshold)
+    for folder in (out, checkpoint_folder(out)):
+        check_writable(folder, "--out")
     refuse_existing(out, overwrite)
     training_data = load_training_data(data, negatives, general, max_rows)
-    dev = load_retrieval_task(dev_task) if dev_task else None
-    general_dev = load_retrieval_task(general_task) if general_task else None
-    loaded = load_model(model, device)  # fails early on an unknown model; train() reuses it
+    dev = load_retrieval_task(dev_task, "--dev-task") if dev_task else None
+    general_dev = load_retrieval_task(general_task, "--general-task") if general_task else None
+    loaded = load_model(model, device, trust_remote_code)  # fails early on an unknown model; train() reuses it
     prompts = loaded[1]
     main = _main_process()
-    notes = {}
     if main:
         homogeneous = settings.homogeneous(len(training_data.sources))
         console.print(f"training rows: {training_data.rows} from {len(training_data.sources)} source(s) "
@@ -91,24 +112,26 @@ def train_command(
                       f"prompts: query {prompts[0]!r}, document {prompts[1]!r}", highlight=False)
         for why, count in training_data.skipped.most_common():
             console.print(f"left out: {why}: {count}", highlight=False)
-    if dev is not None and advise and main:
+
+    def check_saturation(work: Path) -> dict:
+        """Runs once train() knows the run takes steps, so a refused run leaves no base results."""
         from glotta.cli.evaluate import encoder_options
         from glotta.progress import RichProgress
-        from glotta.training.saturation import advise as check_saturation
+        from glotta.training.saturation import advise as score_base
 
-        options = encoder_options(cache_dir, no_cache, 32, device)
+        options = encoder_options(cache_dir, no_cache, 32, device, trust_remote_code=trust_remote_code)
         with progress_bars() as bars:
-            advice = check_saturation(model, dev, checkpoint_folder(out) / "base-results", options,
-                                      saturation_threshold, RichProgress(bars))
+            advice = score_base(model, dev, work / "base-results", options, saturation_threshold, RichProgress(bars))
         _print_advice(advice)
-        notes["advice"] = {"task": advice.task, "metric": advice.metric, "score": advice.score,
-                           "threshold": advice.threshold, "saturated": advice.saturated}
+        return {"advice": {"task": advice.task, "metric": advice.metric, "score": advice.score,
+                           "threshold": advice.threshold, "saturated": advice.saturated}}
+
     evaluators = [retrieval_evaluator(task, prompts, eval_queries, seed, 32, label)
                   for task, label in ((dev, "target"), (general_dev, "general")) if task is not None]
     describe = {"data": [str(p) for p in data], "general": [str(p) for p in general],
                 "dev_task": str(dev_task) if dev_task else None, "general_task": str(general_task) if general_task else None}
-    run = train(model, training_data, out, settings, evaluators=evaluators, overwrite=overwrite,
-                describe=describe, notes=notes, loaded=loaded)
+    run = train(model, training_data, out, settings, evaluators=evaluators, overwrite=overwrite, describe=describe,
+                loaded=loaded, before_training=check_saturation if dev is not None and advise else None)
     if main:
         metrics = run.metrics
         if run.resumed_from:
@@ -129,6 +152,7 @@ def advise_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="Results folder (MTEB layout).")] = Path("results"),
     batch_size: BatchSize = 32,
     device: Device = None,
+    trust_remote_code: TrustRemoteCode = False,
     cache_dir: CacheDir = None,
     no_cache: NoCache = False,
 ) -> None:
@@ -138,11 +162,13 @@ def advise_command(
     from glotta.training.dev_evaluation import load_retrieval_task
     from glotta.training.saturation import advise
 
+    _check_threshold(saturation_threshold)
+    check_writable(output, "--output")
     quiet_libraries()
     task = load_retrieval_task(dev_task)
+    options = encoder_options(cache_dir, no_cache, batch_size, device, trust_remote_code=trust_remote_code)
     with progress_bars() as bars:
-        advice = advise(model, task, output, encoder_options(cache_dir, no_cache, batch_size, device),
-                        saturation_threshold, RichProgress(bars))
+        advice = advise(model, task, output, options, saturation_threshold, RichProgress(bars))
     _print_advice(advice)
     if advice.saturated:
         errors.print("saturated: see the remedies above", highlight=False)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from glotta.cli.common import DataRoot, Lang, console, errors, progress_bars, quiet_libraries
+from glotta.data.atomic import check_writable
 
 
 def trim_command(
@@ -35,6 +36,8 @@ def trim_command(
     from glotta.trimming.trim import TrimSettings, trim_model
 
     evaluate = bool(eval_benchmark or eval_task)
+    if evaluate:
+        check_writable(eval_output, "--eval-output")
     tasks = collect_tasks(eval_benchmark, eval_task, data_root, None) if evaluate else []  # fail before trimming
     quiet_libraries()
     settings = TrimSettings(model, corpus, lang, size, out, min_count, keep_corpus, max_documents, overwrite,

@@ -43,6 +43,8 @@ def triplets_build_command(
     faiss: Annotated[bool, typer.Option("--faiss", help="FAISS exact search instead of numpy.")] = False,
 ) -> None:
     """Pairs from a raw corpus, hard (and random) negatives from a miner, statistics at the end."""
+    from glotta.data.atomic import check_writable
+    from glotta.data.corpus import check_corpus_files
     from glotta.data.hf_tasks import default_cache_root
     from glotta.data.languages import iso639_3, normalise_language
     from glotta.data.pairs import PairSettings
@@ -52,17 +54,32 @@ def triplets_build_command(
     from glotta.training.mining import MiningSettings
     from glotta.training.triplets import BuildSettings, build_triplets
 
+    check_writable(out, "--out")
     language = iso639_3(normalise_language(lang))
     low, _, high = rank_range.partition(":")
     if not (low.isdigit() and high.isdigit()):
-        raise GlottaError(f"--range {rank_range!r} is not MIN:MAX", fix="write e.g. --range 0:30")
+        raise GlottaError(f"--range {rank_range!r} is not MIN:MAX", fix="write two whole numbers, e.g. --range 0:30")
     mining = MiningSettings(strategy, num_negatives, int(low), int(high), threshold, sampling, random_negatives)
+    check_corpus_files(corpus)
     if target is not None and target == miner:
         if not allow_circular:
             raise GlottaError(
                 f"the miner is the model to be trained ({miner}): its negatives reinforce its own blind spots",
                 fix="mine with another model (e.g. --miner bm25 or a larger encoder), or pass --allow-circular")
         errors.print(f"[yellow]warning:[/yellow] mining with the target model {miner} (circular)")
+    llm = None
+    if pairs == "synthetic":
+        from glotta.training.llm_client import ChatClient, LLMSettings, ResponseCache, require_endpoint
+        from glotta.training.synthetic import SyntheticSettings
+
+        require_endpoint(llm_base_url, llm_model)
+        topic_list = _read_topics(topics) if topics is not None else ()
+        pair_settings = SyntheticSettings(language, topic_list, round_trip_k=round_trip_k)
+        llm = ChatClient(LLMSettings(llm_base_url, llm_model, concurrency=concurrency),
+                         ResponseCache(default_cache_root() / "llm.sqlite"), llm_api_key)
+        llm.check_endpoint()
+    else:
+        pair_settings = PairSettings(strategy=pairs)
     if miner.lower() in BM25_NAMES:
         ranker = BM25Miner(language)
     else:
@@ -70,22 +87,6 @@ def triplets_build_command(
         options = EncoderOptions(batch_size=batch_size, device=device,
                                  cache=EmbeddingCache(default_cache_root() / "embeddings"))
         ranker = DenseMiner(resolve_model(miner, options).encoder, "faiss" if faiss else "numpy")
-    llm = None
-    if pairs == "synthetic":
-        from glotta.training.llm_client import ChatClient, LLMSettings, ResponseCache, require_endpoint
-        from glotta.training.synthetic import SyntheticSettings
-
-        require_endpoint(llm_base_url, llm_model)
-        topic_list = ()
-        if topics is not None:
-            if not topics.is_file():
-                raise GlottaError("topic list not found", fix="one topic per line", path=topics)
-            topic_list = tuple(t.strip() for t in topics.read_text(encoding="utf-8").splitlines() if t.strip())
-        pair_settings = SyntheticSettings(language, topic_list, round_trip_k=round_trip_k)
-        llm = ChatClient(LLMSettings(llm_base_url, llm_model, concurrency=concurrency),
-                         ResponseCache(default_cache_root() / "llm.sqlite"), llm_api_key)
-    else:
-        pair_settings = PairSettings(strategy=pairs)
     settings = BuildSettings(pair_settings, mining, ranker.name, language, seed, shard_size, max_documents)
     with progress_bars() as bars:
         from glotta.progress import RichProgress
@@ -94,6 +95,18 @@ def triplets_build_command(
     _print_triplet_stats(out, None)
     console.print(", ".join(f"{k}: {v}" for k, v in summary.items()))
     console.print(f"triplets in {out / 'triplets.jsonl'} and {out / 'triplets.parquet'}")
+
+
+def _read_topics(path: Path) -> tuple[str, ...]:
+    from glotta.data.corpus import require_file
+    from glotta.data.records import numbered_lines
+
+    fix = "give a UTF-8 text file with one topic per line, or leave out --topics to use each document's title"
+    require_file(path, "--topics file", fix)
+    topics = tuple(line.strip() for _, line in numbered_lines(path) if line.strip())
+    if not topics:
+        raise GlottaError("--topics file holds no topic", fix=fix, path=path)
+    return topics
 
 
 def _print_triplet_stats(path: Path, tokenizer_name: str | None) -> dict:
@@ -122,8 +135,10 @@ def triplets_stats_command(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the statistics as JSON here.")] = None,
 ) -> None:
     """The Italian study's Table 1 for a triplet set, as a table and as JSON."""
-    from glotta.data.atomic import write_json_atomic
+    from glotta.data.atomic import check_writable, write_json_atomic
 
+    if json_out is not None:
+        check_writable(json_out, "--json", folder=False)
     stats = _print_triplet_stats(path, tokenizer)
     if json_out is not None:
         write_json_atomic(json_out, stats)

@@ -22,6 +22,34 @@ def refuse_existing(out: Path, overwrite: bool) -> None:
         raise GlottaError("output folder exists", fix="pass a new --out, or --overwrite to replace it", path=out)
 
 
+def check_writable(out: Path, option: str, *, folder: bool = True) -> None:
+    """Fail before any work when ``out`` cannot be written, naming ``option`` and the fix.
+
+    Found only after an hour of evaluation, an unwritable output loses the hour. The check
+    writes (and removes) a probe file in the nearest existing folder, so read-only file
+    systems and permissions are caught as the real write would meet them; it creates nothing.
+    """
+    from glotta.errors import GlottaError
+
+    kind = "folder" if folder else "file"
+    if out.exists() and folder != out.is_dir():
+        found = "a folder" if out.is_dir() else "a file"
+        raise GlottaError(f"{option} is {found}, not a {kind}", fix=f"give {option} a {kind} path", path=out)
+    parent = out if folder and out.is_dir() else out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise GlottaError(f"{option} cannot be created: {parent} is a file", fix=f"give {option} a path under a folder",
+                          path=out)
+    try:
+        handle, probe = tempfile.mkstemp(dir=parent, prefix=".glotta-probe.")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise GlottaError(f"{option} is not writable ({exc.strerror})",
+                          fix=f"choose a {kind} you may write, or change its permissions", path=out) from None
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from glotta.data.hf_tasks import materialise_hf_task
 from glotta.data.local_tasks import load_task_folder
+from glotta.data.records import parse_yaml, read_text
 from glotta.data.task_spec import TaskSpec, parse_task_spec
 from glotta.data.tasks import Task
 from glotta.errors import GlottaError
@@ -58,19 +57,17 @@ def load_benchmark(name_or_path: str, data_root: Path | None = None) -> Benchmar
     if name_or_path in shipped_benchmarks():
         source = resources.files("glotta") / "benchmarks" / f"{name_or_path}.yaml"
         text, where, own_folder = source.read_text(encoding="utf-8"), f"benchmark {name_or_path}", None
-    elif path.suffix in {".yaml", ".yml"} and path.is_file():
-        text, where, own_folder = path.read_text(encoding="utf-8"), str(path), path.parent
+    elif path.suffix in {".yaml", ".yml"} and (path.exists() or path.is_symlink()):
+        text, where, own_folder = read_text(path), str(path), path.parent
     else:
         raise GlottaError(
             f"unknown benchmark {name_or_path!r}",
             fix=f"use one of {', '.join(shipped_benchmarks())} or a path to a benchmark YAML file",
         )
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise GlottaError(f"malformed YAML ({exc})", path=where) from None
+    raw = parse_yaml(text, where)
     if not isinstance(raw, dict) or not isinstance(raw.get("tasks"), list) or not raw["tasks"]:
-        raise GlottaError("a benchmark needs a non-empty 'tasks:' list", path=where)
+        raise GlottaError("a benchmark needs a non-empty 'tasks:' list",
+                          fix="write 'tasks:' and below it one '- path: <task folder>' line per task", path=where)
     if raw.get("root") == "data":
         base = resolve_data_root(data_root)
         if base is None:
@@ -85,4 +82,9 @@ def load_benchmark(name_or_path: str, data_root: Path | None = None) -> Benchmar
         parse_task_spec(entry, where=f"{where} (task {number})", base=base)
         for number, entry in enumerate(raw["tasks"], start=1)
     )
+    for number, spec in enumerate(specs, start=1):
+        if (spec.path is None) == (spec.hf is None):
+            raise GlottaError("a task entry needs exactly one of 'path:' (a task folder) and 'hf:' (a dataset id)",
+                              fix="write '- path: tasks/it/retrieval_squad_it' or '- hf: <dataset id>'",
+                              path=f"{where} (task {number})")
     return Benchmark(str(raw.get("name", name_or_path)), str(raw.get("description", "")), specs)

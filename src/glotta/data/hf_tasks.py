@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from glotta.data.atomic import write_text_atomic
+from glotta.data.safe_names import safe_component
 from glotta.data.task_spec import TaskSpec
 from glotta.data.tasks import TaskType
 from glotta.errors import GlottaError
@@ -29,7 +30,8 @@ def materialise_hf_task(spec: TaskSpec, cache_root: Path | None = None) -> TaskS
             fix="add e.g. 'type: retrieval' to the benchmark entry",
         )
     revision = spec.revision or "main"
-    folder = (cache_root or default_cache_root()) / "hf" / spec.hf.replace("/", "__") / revision
+    dataset = safe_component(spec.hf.replace("/", "__"), "Hugging Face dataset id", path=spec.where)
+    folder = (cache_root or default_cache_root()) / "hf" / dataset / revision
     folder = folder / (spec.subset or "default")
     if not (folder / ".complete").exists():
         _download(spec, revision, folder)

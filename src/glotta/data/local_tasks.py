@@ -10,10 +10,8 @@ import hashlib
 import math
 from pathlib import Path
 
-import yaml
-
 from glotta.data.languages import normalise_language
-from glotta.data.records import read_jsonl, read_tsv
+from glotta.data.records import parse_yaml, read_jsonl, read_text, read_tsv
 from glotta.data.task_settings import ClassificationSettings, ClusteringSettings, parse_settings
 from glotta.data.task_spec import TaskSpec, parse_task_spec
 from glotta.data.tasks import (
@@ -43,7 +41,7 @@ def load_task_folder(spec: TaskSpec) -> Task:
     assert folder is not None
     if not folder.is_dir():
         raise GlottaError(
-            "task folder not found",
+            "not a task folder (it is a file)" if folder.exists() else "task folder not found",
             fix="check the path, or set --data-root / GLOTTA_DATA to the folder that holds 'tasks/'",
             path=folder,
         )
@@ -80,25 +78,28 @@ def load_task_folder(spec: TaskSpec) -> Task:
 
 def _read_task_yaml(folder: Path) -> TaskSpec:
     path = folder / "task.yaml"
-    if not path.exists():
+    if _absent(path):
         return TaskSpec()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise GlottaError(
-            f"malformed YAML ({getattr(exc, 'problem', exc)})",
-            path=path,
-            line=mark.line + 1 if mark else None,
-        ) from None
+    raw = parse_yaml(read_text(path), path)
+    if raw is None:
+        return TaskSpec()
+    if not isinstance(raw, dict):
+        raise GlottaError(f"task.yaml holds {type(raw).__name__}, not settings",
+                          fix="write one setting per line, e.g. 'type: retrieval' and 'language: ita'", path=path)
     if "path" in raw or "hf" in raw:
-        raise GlottaError("task.yaml describes its own folder; remove 'path'/'hf'", path=path)
+        raise GlottaError("task.yaml describes its own folder, so it takes no 'path' or 'hf'",
+                          fix="remove 'path:'/'hf:', or move the entry into a benchmark YAML file", path=path)
     return parse_task_spec(raw, where=str(path), base=folder)
+
+
+def _absent(path: Path) -> bool:
+    """Neither a file nor a link: a broken link or a link loop is read, and reported as what it is."""
+    return not path.exists() and not path.is_symlink()
 
 
 def _split_file(folder: Path, split: str, *, layout: str) -> Path:
     path = folder / f"{split}.jsonl"
-    if not path.exists():
+    if _absent(path):
         available = sorted(p.stem for p in folder.glob("*.jsonl"))
         raise GlottaError(
             f"split {split!r} not found ({layout} tasks keep it in {split}.jsonl)",
@@ -111,7 +112,7 @@ def _split_file(folder: Path, split: str, *, layout: str) -> Path:
 def _infer_type(folder: Path, split: str) -> TaskType:
     if (folder / "candidates").is_dir():
         return TaskType.RERANKING
-    if (folder / "corpus.jsonl").exists() or (folder / "queries.jsonl").exists():
+    if not all(_absent(folder / name) for name in ("corpus.jsonl", "queries.jsonl", "qrels")):
         return TaskType.RETRIEVAL
     path = _split_file(folder, split, layout="non-retrieval")
     first = next(read_jsonl(path, {}), None)
@@ -180,14 +181,42 @@ def _unique(seen: dict[str, object], key: str, path: Path, line: int, what: str)
         )
 
 
-def _read_retrieval(folder: Path, metadata: TaskMetadata) -> tuple[RetrievalTask, list[Path]]:
+_BEIR_FILES = "corpus.jsonl, queries.jsonl and qrels/<split>.tsv (BEIR layout, see the data README)"
+_QRELS = ("query-id", "corpus-id", "score")
+_QRELS_FIX = ("write one 'query-id<TAB>corpus-id<TAB>score' row per line (BEIR layout); convert TREC qrels "
+              "('qid 0 docid rel') with: awk 'BEGIN{OFS=\"\\t\"; print \"query-id\",\"corpus-id\",\"score\"} "
+              "{print $1,$3,($4<0?0:$4)}' FILE")
+
+
+def _qrels_header(row: list[str]) -> bool:
+    """The first row names the columns when its score is a word ('score'), not a grade."""
+    try:
+        float(row[2])
+    except ValueError:
+        return bool(row[2].strip())
+    return False
+
+
+def _read_beir(folder: Path, metadata: TaskMetadata) -> tuple[RetrievalTask, set[str], list[Path]]:
+    """The retrieval task of a BEIR folder, the ids of all its queries (judged or not), its files.
+
+    The qrels header line is detected, not assumed: a first row whose score is a number is a
+    judgement (TREC-style files have no header), anything else names the columns, as in BEIR.
+    Grades are MTEB's: whole numbers, 0 for judged non-relevant; negative grades (TREC's -1
+    "unjudged", -2 "junk") are refused, since MTEB and pytrec_eval would score them as 0 silently.
+    """
     corpus_path, queries_path = folder / "corpus.jsonl", folder / "queries.jsonl"
     qrels_path = folder / "qrels" / f"{metadata.split}.tsv"
-    if not qrels_path.exists():
+    for path in (corpus_path, queries_path):
+        if _absent(path):
+            raise GlottaError(f"retrieval task has no {path.name}", fix=f"a retrieval folder holds {_BEIR_FILES}",
+                              path=folder)
+    if _absent(qrels_path):
         available = sorted(p.stem for p in (folder / "qrels").glob("*.tsv"))
         raise GlottaError(
             f"split {metadata.split!r} has no relevance judgements (qrels/{metadata.split}.tsv)",
-            fix=f"choose one of the splits present: {', '.join(available) or 'none'}",
+            fix=f"choose one of the splits present: {', '.join(available)}" if available
+            else f"a retrieval folder holds {_BEIR_FILES}",
             path=folder,
         )
     corpus: dict[str, Document] = {}
@@ -209,7 +238,8 @@ def _read_retrieval(folder: Path, metadata: TaskMetadata) -> tuple[RetrievalTask
         _unique(queries, record["_id"], queries_path, line, "query id")
         queries[record["_id"]] = record["text"]
     qrels: dict[str, dict[str, int]] = {}
-    for line, (query_id, doc_id, score) in read_tsv(qrels_path, columns=3):
+    rows = read_tsv(qrels_path, _QRELS, is_header=_qrels_header, fix=_QRELS_FIX)
+    for line, (query_id, doc_id, score) in rows:
         where = {"path": qrels_path, "line": line}
         if query_id not in queries:
             raise GlottaError(f"query id {query_id!r} is not in queries.jsonl",
@@ -220,15 +250,27 @@ def _read_retrieval(folder: Path, metadata: TaskMetadata) -> tuple[RetrievalTask
         try:
             relevance = int(score)
         except ValueError:
-            raise GlottaError(f"relevance score {score!r} is not an integer", **where) from None
+            raise GlottaError(f"relevance score {score!r} is not a whole number",
+                              fix="grade relevance 0 (not relevant), 1 or more (relevant), as MTEB reads "
+                              "them; write 1, not 1.0", **where) from None
+        if relevance < 0:
+            raise GlottaError(f"relevance score {relevance} is negative",
+                              fix="write 0 for a judged non-relevant document (MTEB and pytrec_eval score "
+                              "negative grades as 0), or remove the judgement", **where)
         if doc_id in qrels.get(query_id, {}):
-            raise GlottaError(f"duplicate judgement for ({query_id!r}, {doc_id!r})", **where)
+            raise GlottaError(f"duplicate judgement for ({query_id!r}, {doc_id!r})",
+                              fix="judge each (query, document) pair once; remove the repeat", **where)
         qrels.setdefault(query_id, {})[doc_id] = relevance
     if not qrels:
-        raise GlottaError("no relevance judgements", path=qrels_path)
+        raise GlottaError("no relevance judgements", fix=_QRELS_FIX, path=qrels_path)
     judged = {query_id: queries[query_id] for query_id in queries if query_id in qrels}
     task = RetrievalTask(metadata, corpus, judged, qrels, unjudged_queries=len(queries) - len(judged))
-    return task, [corpus_path, queries_path, qrels_path]
+    return task, set(queries), [corpus_path, queries_path, qrels_path]
+
+
+def _read_retrieval(folder: Path, metadata: TaskMetadata) -> tuple[RetrievalTask, list[Path]]:
+    task, _, files = _read_beir(folder, metadata)
+    return task, files
 
 
 def _read_sts(folder: Path, metadata: TaskMetadata) -> tuple[STSTask, list[Path]]:
@@ -354,23 +396,33 @@ def _read_bitext(folder: Path, metadata: TaskMetadata) -> tuple[BitextTask, list
 
 
 def _read_reranking(folder: Path, metadata: TaskMetadata) -> tuple[RerankingTask, list[Path]]:
-    """BEIR layout plus ``candidates/<split>.tsv`` (query-id, corpus-id): the lists to rerank."""
-    retrieval, files = _read_retrieval(folder, metadata)
+    """BEIR layout plus ``candidates/<split>.tsv`` (query-id, corpus-id): the lists to rerank.
+
+    The first row is the header when neither of its ids is known (no query of queries.jsonl,
+    no document of corpus.jsonl), so a file without a header keeps its first candidate.
+    """
+    retrieval, query_ids, files = _read_beir(folder, metadata)
     path = folder / "candidates" / f"{metadata.split}.tsv"
-    if not path.exists():
+    if _absent(path):
         raise GlottaError(f"reranking split {metadata.split!r} has no candidates/{metadata.split}.tsv",
-                          fix="add the file: query-id<TAB>corpus-id per candidate, with a header line",
+                          fix="add the file: one query-id<TAB>corpus-id row per candidate (a header line is optional)",
                           path=folder)
     candidates: dict[str, list[str]] = {}
-    for line, (query_id, doc_id) in read_tsv(path, columns=2):
+    rows = read_tsv(path, ("query-id", "corpus-id"),
+                    is_header=lambda row: row[0] not in query_ids and row[1] not in retrieval.corpus)
+    for line, (query_id, doc_id) in rows:
         where = {"path": path, "line": line}
         if doc_id not in retrieval.corpus:
             raise GlottaError(f"corpus id {doc_id!r} is not in corpus.jsonl",
                               fix="remove the candidate or add the document", **where)
+        if query_id not in query_ids:
+            raise GlottaError(f"query id {query_id!r} is not in queries.jsonl",
+                              fix="remove the candidate or add the query", **where)
         if query_id not in retrieval.queries:
             continue  # candidates of unjudged queries: MTEB drops these queries too
         if doc_id in candidates.get(query_id, []):
-            raise GlottaError(f"duplicate candidate ({query_id!r}, {doc_id!r})", **where)
+            raise GlottaError(f"duplicate candidate ({query_id!r}, {doc_id!r})",
+                              fix="list each candidate of a query once; remove the repeat", **where)
         candidates.setdefault(query_id, []).append(doc_id)
     missing = sorted(set(retrieval.queries) - set(candidates))
     if missing:

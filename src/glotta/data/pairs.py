@@ -49,6 +49,14 @@ class PairSettings:
     max_positive_words: int = 256
     pairs_per_document: int = 2
 
+    def __post_init__(self):
+        if self.strategy not in PAIR_STRATEGIES:
+            raise GlottaError(f"--pairs: unknown pair strategy {self.strategy!r}",
+                              fix=f"use one of {', '.join(PAIR_STRATEGIES)}")
+        if self.strategy == "synthetic":
+            raise GlottaError("synthetic pairs take SyntheticSettings, not PairSettings",
+                              fix="use glotta.training.synthetic.SyntheticSettings")
+
 
 def normalise(text: str) -> str:
     """Lower case, accents folded, punctuation dropped, single spaces: the form leakage is judged on."""
@@ -74,8 +82,6 @@ class PairBuilder:
     """Turns documents into pairs; ``dropped`` counts what was left out and why."""
 
     def __init__(self, settings: PairSettings, seed: int):
-        if settings.strategy not in {"sentence", "title", "given"}:
-            raise GlottaError(f"unknown pair strategy {settings.strategy!r}", fix=f"use one of {', '.join(PAIR_STRATEGIES)}")
         self.settings = settings
         self.rng = random.Random(seed)
         self.dropped: Counter = Counter()

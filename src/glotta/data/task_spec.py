@@ -6,6 +6,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from glotta.data.languages import normalise_language
+from glotta.data.safe_names import safe_component
 from glotta.data.tasks import TaskType
 from glotta.errors import GlottaError
 
@@ -65,7 +66,10 @@ def parse_task_spec(raw: object, *, where: str, base: Path | None) -> TaskSpec:
         raise GlottaError("give 'language' or 'languages', not both", path=where)
     languages = raw.get("languages", raw.get("language"))
     if languages is not None:
-        items = [languages] if isinstance(languages, str) else list(languages)
+        items = [languages] if isinstance(languages, str) else languages
+        if not isinstance(items, list) or not items or not all(isinstance(code, str) for code in items):
+            raise GlottaError(f"languages must be a code or a list of codes, got {languages!r}",
+                              fix="write e.g. 'language: ita' or 'languages: [eng, ita]'", path=where)
         languages = tuple(normalise_language(code, where=where) for code in items)
     task_type = raw.get("type")
     if task_type is not None:
@@ -81,20 +85,20 @@ def parse_task_spec(raw: object, *, where: str, base: Path | None) -> TaskSpec:
     if evaluator is not None and not isinstance(evaluator, dict):
         raise GlottaError("'evaluator' must be a mapping of settings",
                           fix="write e.g. 'evaluator: {samples_per_label: 32}'", path=where)
-    path = raw.get("path")
+    path = _optional_str(raw, "path", where)
     if path is not None:
         path = Path(path).expanduser()
         if not path.is_absolute() and base is not None:
             path = base / path
     return TaskSpec(
         path=path,
-        hf=raw.get("hf"),
-        subset=_optional_str(raw, "subset", where),
-        revision=_optional_str(raw, "revision", where),
-        name=_optional_str(raw, "name", where),
+        hf=_optional_str(raw, "hf", where),
+        subset=_file_name(raw, "subset", where),
+        revision=_file_name(raw, "revision", where),
+        name=_file_name(raw, "name", where),
         type=task_type,
         languages=languages,
-        split=_optional_str(raw, "split", where),
+        split=_file_name(raw, "split", where),
         license=_optional_str(raw, "license", where),
         origin=_optional_str(raw, "source", where),
         evaluator=evaluator,
@@ -104,6 +108,14 @@ def parse_task_spec(raw: object, *, where: str, base: Path | None) -> TaskSpec:
 
 def _optional_str(raw: dict, key: str, where: str) -> str | None:
     value = raw.get(key)
-    if value is not None and not isinstance(value, str | int | float):
-        raise GlottaError(f"setting {key!r} must be text", path=where)
+    if value is not None and (not isinstance(value, str | int | float) or isinstance(value, bool)):
+        raise GlottaError(f"setting {key!r} must be text, got {value!r}",
+                          fix=f"write '{key}:' followed by one word or path, not a list or mapping", path=where)
     return None if value is None else str(value)
+
+
+def _file_name(raw: dict, key: str, where: str) -> str | None:
+    """Settings that become file names (result files, split files, the dataset cache) hold no path segments."""
+    value = _optional_str(raw, key, where)
+    return None if value is None else safe_component(value, f"task {key}", path=where,
+                                                     fix=f"write a {key!r} without '/', '\\' or '..'")

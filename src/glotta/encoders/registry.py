@@ -74,11 +74,15 @@ def resolve_encoder(name: str, options: EncoderOptions = EncoderOptions()):
 def locate_sentence_transformer(name: str) -> tuple[Path, str, str]:
     """(local folder, model name, revision) for a folder path or a hub id."""
     path = Path(name).expanduser()
+    if path.exists() and not path.is_dir():
+        raise GlottaError("a model is a folder, and this is a file",
+                          fix="give the sentence-transformers folder that holds modules.json or config.json, "
+                          "not a file in it", path=path)
     if path.is_dir():
         if not (path / "config.json").exists() and not (path / "modules.json").exists():
             raise GlottaError(
                 "not a model folder (no modules.json or config.json)",
-                fix="point --model at a folder saved by SentenceTransformer.save()",
+                fix="give a folder saved by SentenceTransformer.save() (or a transformers model folder)",
                 path=path,
             )
         return path, path.resolve().name, f"weights-sha256-{weights_digest(path)[:16]}"

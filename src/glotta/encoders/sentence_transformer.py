@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
 import numpy as np
 
 from glotta.encoders.base import Encoder, Progress, Role, length_sorted_batches
+from glotta.errors import GlottaError
 
 # Models whose published configs carry no prompts but which were trained with them; MTEB
 # uses the same prefixes for these families.
@@ -32,6 +34,84 @@ def weights_digest(folder: Path) -> str:
         with path.open("rb") as stream:
             digest.update(hashlib.file_digest(stream, "sha256").digest())
     return digest.hexdigest()
+
+
+REMOTE_CODE_FIX = "if you trust the Python code in the model folder, pass --trust-remote-code"
+_MODULES_FIX = ("restore modules.json as SentenceTransformer.save() writes it: a list with one "
+                "{\"idx\", \"name\", \"path\", \"type\"} object per module")
+
+
+def check_device(device: str | None) -> None:
+    """A device torch does not know, or one this machine lacks, is refused before any model loads
+    (torch would fail later with an assertion about how it was compiled)."""
+    if device is None:
+        return
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except RuntimeError:
+        raise GlottaError(f"--device {device!r} is not a device name",
+                          fix="use cpu, cuda, cuda:N or mps, or leave --device out for the best available") from None
+    module = torch.backends.mps if parsed.type == "mps" else getattr(torch, parsed.type, None)
+    available = parsed.type == "cpu" or bool(getattr(module, "is_available", lambda: False)())
+    count = getattr(module, "device_count", lambda: 1)() if available else 0
+    if not available or (parsed.index is not None and parsed.index >= count):
+        raise GlottaError(f"--device {device}: this machine has no such device",
+                          fix="leave --device out to use the best available, or pass --device cpu")
+
+
+def check_modules_file(folder: Path) -> None:
+    """sentence-transformers reads ``modules.json`` unchecked: an empty, malformed or hand-edited
+    list fails deep inside it, with a ValueError, KeyError or TypeError that names no file."""
+    from glotta.data.records import read_text
+
+    path = folder / "modules.json"
+    if not path.is_file():
+        return  # a plain transformers folder: sentence-transformers adds mean pooling
+    try:
+        modules = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise GlottaError(f"modules.json is not valid JSON ({exc.msg}, column {exc.colno})", fix=_MODULES_FIX,
+                          path=path, line=exc.lineno) from None
+    if not isinstance(modules, list) or not modules:
+        problem = "modules.json lists no modules" if modules == [] else "modules.json is not a list of modules"
+        raise GlottaError(problem, fix=_MODULES_FIX, path=path)
+    for number, entry in enumerate(modules, start=1):
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("path", "type")):
+            raise GlottaError(f"module {number} of modules.json has no 'path' and 'type' strings", fix=_MODULES_FIX,
+                              path=path)
+
+
+def load_sentence_transformer(folder: Path, *, device: str | None = None, trust_remote_code: bool = False,
+                              remote_code_fix: str = REMOTE_CODE_FIX):
+    """``SentenceTransformer(folder)``, with every way a folder can be unusable as one GlottaError
+    naming the folder: what sentence-transformers and transformers raise says neither."""
+    from safetensors import SafetensorError
+    from sentence_transformers import SentenceTransformer
+
+    check_device(device)
+    check_modules_file(folder)
+    try:
+        return SentenceTransformer(str(folder), device=device, trust_remote_code=trust_remote_code,
+                                   local_files_only=True)
+    except ValueError as exc:
+        if "trust_remote_code" not in str(exc):
+            raise _unloadable(folder, exc) from None
+        raise GlottaError("the model needs Python code of its own to load (a module that is not part of "
+                          "sentence-transformers, or an 'auto_map' in config.json), and glotta runs none unasked",
+                          fix=remote_code_fix, path=folder) from None
+    except (OSError, TypeError, KeyError, AttributeError, ImportError, SafetensorError) as exc:
+        raise _unloadable(folder, exc) from None
+
+
+def _unloadable(folder: Path, exc: Exception) -> GlottaError:
+    detail = " ".join(str(exc).split())
+    detail = detail if len(detail) <= 300 else detail[:300] + "..."
+    return GlottaError(f"the model cannot be loaded ({type(exc).__name__}: {detail})",
+                       fix="check that the folder is complete as SentenceTransformer.save() writes it "
+                       "(modules.json, config.json, the weights and the tokenizer files), or save it again",
+                       path=folder)
 
 
 def role_prompts(model, name: str) -> dict[Role, str]:
@@ -63,11 +143,7 @@ class SentenceTransformerEncoder(Encoder):
         device: str | None = None,
         trust_remote_code: bool = False,
     ):
-        from sentence_transformers import SentenceTransformer
-
-        self.model = SentenceTransformer(
-            str(folder), device=device, trust_remote_code=trust_remote_code, local_files_only=True
-        )
+        self.model = load_sentence_transformer(folder, device=device, trust_remote_code=trust_remote_code)
         self.name = name
         self.revision = revision
         self.batch_size = batch_size

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import glotta
 from glotta.data.atomic import write_json_atomic
+from glotta.data.safe_names import inside, safe_component
 from glotta.data.tasks import TaskMetadata
 from glotta.errors import GlottaError
 
 
 def model_folder_name(model_name: str) -> str:
-    return model_name.replace("/", "__").replace(" ", "_")
+    return safe_component(model_name.replace("/", "__").replace(" ", "_"), "model name")
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,8 @@ class ResultStore:
     root: Path
 
     def path(self, model_name: str, revision: str, task_name: str) -> Path:
-        return self.root / model_folder_name(model_name) / revision / f"{task_name}.json"
+        folder = self.root / model_folder_name(model_name) / safe_component(revision, "model revision")
+        return inside(self.root, folder / f"{safe_component(task_name, 'task name')}.json")
 
     def write(
         self,
@@ -70,9 +72,10 @@ class ResultStore:
         if not path.exists():
             return None
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-            entries = document["scores"][metadata.split]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            entries = json.loads(path.read_text(encoding="utf-8"))["scores"][metadata.split]
+            if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+                raise TypeError(f"scores of split {metadata.split!r} are not a list of entries")
+        except (ValueError, KeyError, TypeError, OSError) as exc:  # ValueError: bad JSON or not UTF-8
             raise GlottaError(
                 f"existing result file is unreadable ({type(exc).__name__}: {exc})",
                 fix="delete it or run again with --overwrite",

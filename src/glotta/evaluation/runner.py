@@ -60,20 +60,19 @@ def run_evaluation(
         raise GlottaError("no model given", fix="add --model NAME (e.g. --model bm25)")
     models = [resolve_model(name, options) for name in model_names]
     store = ResultStore(output)
-    outcomes = []
-    for model in models:
-        for task in tasks:
-            outcomes.append(_evaluate_one(model, task, store, overwrite, progress))
-    return outcomes
+    # stored results are read first, so an unreadable one stops the run before any evaluation
+    plan = [(model, task, None if overwrite or not_applicable(model, task)
+             else store.read_entry(model.name, model.revision, task.metadata))
+            for model in models for task in tasks]
+    return [_evaluate_one(model, task, store, existing, progress) for model, task, existing in plan]
 
 
-def _evaluate_one(model: Model, task: Task, store: ResultStore, overwrite: bool, progress) -> Outcome:
+def _evaluate_one(model: Model, task: Task, store: ResultStore, existing: dict | None, progress) -> Outcome:
     metadata = task.metadata
     reason = not_applicable(model, task)
     if reason:
         return Outcome(model.name, model.revision, metadata, None, None, reason=reason)
     path = store.path(model.name, model.revision, metadata.name)
-    existing = None if overwrite else store.read_entry(model.name, model.revision, metadata)
     if existing is not None:
         return Outcome(model.name, model.revision, metadata, existing, path, reused=True)
     evaluator = EVALUATORS[metadata.type]

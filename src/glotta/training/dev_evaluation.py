@@ -17,14 +17,15 @@ from glotta.data.tasks import RetrievalTask
 from glotta.errors import GlottaError
 
 
-def load_retrieval_task(path: Path) -> RetrievalTask:
+def load_retrieval_task(path: Path, option: str = "--dev-task") -> RetrievalTask:
+    """The retrieval task ``option`` names; any other task type is refused with the option."""
     from glotta.data.benchmarks import load_task
     from glotta.data.task_spec import TaskSpec
 
     task = load_task(TaskSpec(path=path))
     if not isinstance(task, RetrievalTask):
-        raise GlottaError(f"a {task.metadata.type.value} task cannot be a dev task during training",
-                          fix="pass a retrieval task folder (BEIR layout)", path=path)
+        raise GlottaError(f"{option}: a {task.metadata.type.value} task cannot be a dev task during training",
+                          fix=f"give {option} a retrieval task folder (BEIR layout)", path=path)
     return task
 
 

@@ -16,8 +16,10 @@ to ``<out>`` in one step, so ``<out>`` is either absent or a complete model.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -30,6 +32,7 @@ from glotta.training.train_data import TrainingData
 LOSSES = ("infonce", "cached-infonce")
 BATCHING = ("auto", "homogeneous", "mixed")
 SOURCE_SAMPLING = ("proportional", "round-robin")
+PRECISIONS = ("fp32", "fp16", "bf16")
 
 
 @dataclass(frozen=True)
@@ -54,18 +57,35 @@ class TrainSettings:
     device: str | None = None  # None: the trainer's choice (GPU when there is one)
 
     def __post_init__(self):
+        """Every impossible value is refused here, before data or a model is loaded; the messages
+        name the options of ``glotta train``, which maps one to one onto these fields."""
+        from glotta.encoders.sentence_transformer import check_device
+
         checks = [
-            (self.loss in LOSSES, f"unknown loss {self.loss!r}", f"use one of {', '.join(LOSSES)}"),
-            (self.batching in BATCHING, f"unknown batching {self.batching!r}", f"use one of {', '.join(BATCHING)}"),
-            (self.source_sampling in SOURCE_SAMPLING, f"unknown source sampling {self.source_sampling!r}",
+            (self.loss in LOSSES, f"--loss: unknown loss {self.loss!r}", f"use one of {', '.join(LOSSES)}"),
+            (self.batching in BATCHING, f"--batching: unknown batching {self.batching!r}",
+             f"use one of {', '.join(BATCHING)}"),
+            (self.source_sampling in SOURCE_SAMPLING, f"--source-sampling: unknown sampling {self.source_sampling!r}",
              f"use one of {', '.join(SOURCE_SAMPLING)}"),
-            (self.precision in ("fp32", "fp16", "bf16"), f"unknown precision {self.precision!r}", "use fp32, fp16 or bf16"),
-            (self.temperature > 0, "temperature must be positive", "InfoNCE uses 0.01-0.1; E5 uses 0.01, E5-NL 0.05"),
-            (self.batch_size >= 2, "batch size must be at least 2 (in-batch negatives)", "use --batch-size 32 or more"),
+            (self.precision in PRECISIONS, f"--precision: unknown precision {self.precision!r}",
+             f"use one of {', '.join(PRECISIONS)}"),
+            (0 < self.temperature < math.inf, f"--temperature {self.temperature:g} is not a positive number",
+             "InfoNCE uses 0.01-0.1; E5 uses 0.01, E5-NL 0.05"),
+            (self.batch_size >= 2, f"--batch-size {self.batch_size} is below 2 (InfoNCE needs in-batch negatives)",
+             "use --batch-size 32 or more"),
+            (0 < self.learning_rate < math.inf,
+             f"--lr {self.learning_rate:g} is not a positive number (a rate of 0 keeps the base weights)",
+             "e.g. --lr 2e-5"),
+            (0 <= self.warmup_ratio < 1,
+             f"--warmup-ratio {self.warmup_ratio:g} is outside [0, 1) (transformers reads 1 or more as steps)",
+             "e.g. --warmup-ratio 0.1"),
+            (self.max_steps is not None or 0 < self.epochs < math.inf,
+             f"--epochs {self.epochs:g} takes no step (or never ends)", "pass --epochs 1 (or --max-steps N)"),
         ]
         for ok, problem, fix in checks:
             if not ok:
                 raise GlottaError(problem, fix=fix)
+        check_device(self.device)
 
     def homogeneous(self, sources: int) -> bool:
         return self.batching == "homogeneous" or (self.batching == "auto" and sources > 1)
@@ -86,16 +106,14 @@ def checkpoint_folder(out: Path) -> Path:
     return out.with_name(out.name + "-checkpoints")
 
 
-def load_model(name: str, device: str | None = None):
+def load_model(name: str, device: str | None = None, trust_remote_code: bool = False):
     """The sentence-transformers model and its (query, document) prompts (own or known family ones)."""
-    from sentence_transformers import SentenceTransformer
-
     from glotta.encoders.base import Role
     from glotta.encoders.registry import locate_sentence_transformer
-    from glotta.encoders.sentence_transformer import role_prompts
+    from glotta.encoders.sentence_transformer import load_sentence_transformer, role_prompts
 
     folder, model_name, _ = locate_sentence_transformer(name)
-    model = SentenceTransformer(str(folder), device=device, local_files_only=True)
+    model = load_sentence_transformer(folder, device=device, trust_remote_code=trust_remote_code)
     prompts = role_prompts(model, model_name)
     return model, (prompts[Role.QUERY], prompts[Role.DOCUMENT])
 
@@ -222,25 +240,40 @@ def build_trainer(model, prompts, data: TrainingData, settings: TrainSettings, w
 
 def train(model_name: str, data: TrainingData, out: Path, settings: TrainSettings, *,
           evaluators: list | None = None, overwrite: bool = False, callbacks: list | None = None,
-          describe: dict | None = None, notes: dict | None = None, loaded: tuple | None = None) -> TrainRun:
+          describe: dict | None = None, notes: dict | None = None, loaded: tuple | None = None,
+          before_training: Callable[[Path], dict] | None = None) -> TrainRun:
     """Fine-tune ``model_name`` on ``data``; resumes from ``<out>-checkpoints`` when it holds this run.
 
     ``describe`` is part of the run's identity (a resume must match it); ``notes`` only goes
     into the final ``glotta_training.json``; ``loaded`` is ``load_model``'s result when the
-    caller already holds it.
+    caller already holds it. ``before_training(checkpoint folder)`` runs on the main process
+    once the run is known to take steps, before the first one; what it returns joins ``notes``.
     """
     refuse_existing(out, overwrite)
     model, prompts = loaded or load_model(model_name, settings.device)
     original_length = model.max_seq_length
+    if settings.max_seq_length and original_length and settings.max_seq_length > original_length:
+        raise GlottaError(f"--max-seq-length {settings.max_seq_length} is longer than the model's own "
+                          f"{original_length} tokens", fix=f"pass at most {original_length}: the option only cuts "
+                          "texts shorter during training, the saved model keeps its own length")
     if settings.max_seq_length:  # a training-time cut (speed, memory); the saved model keeps its own
         model.max_seq_length = settings.max_seq_length
     work = checkpoint_folder(out)
+    created = _outermost_missing(work)
+    trainer = build_trainer(model, prompts, data, settings, work, evaluators, callbacks, original_length)
+    try:
+        _check_batches(trainer, data, settings)
+    except GlottaError:
+        if created is not None:  # the trainer makes its output folder (and parents): leave nothing behind
+            shutil.rmtree(created, ignore_errors=True)
+        raise
     wanted = {"model": model_name, "settings": asdict(settings), "rows": data.counts(),
               "negatives": data.negatives, **(describe or {})}
     resume = _check_or_write_manifest(work, json.loads(json.dumps(wanted, default=str))) \
         if _is_main_process() else None
     resume = _broadcast_resume(resume, work)
-    trainer = build_trainer(model, prompts, data, settings, work, evaluators, callbacks, original_length)
+    if before_training is not None and _is_main_process():
+        notes = {**(notes or {}), **before_training(work)}
     initial = _initial_evaluation(trainer, work, resume) if evaluators else []
     result = trainer.train(resume_from_checkpoint=resume)
     history = initial + trainer.state.log_history
@@ -261,6 +294,41 @@ def train(model_name: str, data: TrainingData, out: Path, settings: TrainSetting
         _publish(final, work, out, overwrite, report)
     _barrier()
     return TrainRun(out, resume, result.metrics, history, evaluations)
+
+
+def _outermost_missing(path: Path) -> Path | None:
+    """The outermost folder that creating ``path`` would add, or None when it exists."""
+    missing = None
+    while not path.exists():
+        missing, path = path, path.parent
+    return missing
+
+
+def _check_batches(trainer, data: TrainingData, settings: TrainSettings) -> None:
+    """A run whose sampler forms no batch takes no optimizer step, and would save the base
+    weights as a fine-tuned model: refused before anything is written. Peeking costs one
+    batch of indices; the samplers reseed on every pass, so training sees the same order."""
+    sampler = trainer.get_train_dataloader().batch_sampler
+    sampler = getattr(sampler, "batch_sampler", sampler)  # accelerate's per-process shard wraps it
+    if next(iter(sampler), None) is not None:
+        return
+    sizes = data.counts()
+    if not settings.homogeneous(len(sizes)):
+        largest, where = data.rows, f"{data.rows} usable training rows"
+    else:
+        round_robin = settings.source_sampling == "round-robin"
+        largest = min(sizes.values()) if round_robin else max(sizes.values())
+        where = (f"{data.rows} usable training rows in {len(sizes)} sources of {min(sizes.values())} to "
+                 f"{max(sizes.values())} rows (each batch comes from one source"
+                 f"{'; round-robin stops at the smallest' if round_robin else ''})")
+    if largest >= settings.batch_size:  # enough rows, but they repeat texts a batch may hold only once
+        raise GlottaError(f"no batch of --batch-size {settings.batch_size} rows without a repeated text can be "
+                          f"formed from {where}: training would take no step",
+                          fix="give rows with more distinct queries and passages, or a smaller --batch-size")
+    raise GlottaError(f"no batch of --batch-size {settings.batch_size} can be formed from {where}: training "
+                      "would take no step and save the base model unchanged",
+                      fix=f"pass --batch-size {largest} or less, or more training rows (--data, --max-rows)"
+                      if largest >= 2 else "give more training rows (--data, --max-rows): a batch needs at least 2")
 
 
 def _initial_evaluation(trainer, work: Path, resume: str | None) -> list[dict]:

@@ -38,9 +38,13 @@ class ResponseCache:
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.connection = sqlite3.connect(path, check_same_thread=False)
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, text TEXT)")
+        try:
+            self.connection = sqlite3.connect(path, check_same_thread=False)
+            self.connection.execute("PRAGMA journal_mode=WAL")
+            self.connection.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, text TEXT)")
+        except sqlite3.Error as exc:
+            raise GlottaError(f"the LLM response cache cannot be opened ({exc})",
+                              fix="delete it, or set GLOTTA_CACHE to a folder you may write", path=path) from None
         self.lock = threading.Lock()
 
     def get(self, key: str) -> str | None:
@@ -59,11 +63,32 @@ class ChatClient:
 
         key = api_key or next((os.environ[v] for v in KEY_VARIABLES if os.environ.get(v)), None)
         # local servers (vLLM, Ollama, llama.cpp) accept any key; the library insists on one
-        self.client = OpenAI(base_url=settings.base_url, api_key=key or "no-key", max_retries=settings.retries,
-                             timeout=settings.timeout_s)
+        try:
+            self.client = OpenAI(base_url=settings.base_url, api_key=key or "no-key", max_retries=settings.retries,
+                                 timeout=settings.timeout_s)
+        except Exception as exc:  # the URL parser's error type is its HTTP library's (httpx or httpx2, by version)
+            raise GlottaError(f"--llm-base-url {settings.base_url!r} is not a URL ({exc})",
+                              fix="give the endpoint's URL, e.g. http://localhost:8000/v1") from None
         self.settings, self.cache = settings, cache
         self.requests = 0  # requests that reached the endpoint (cache misses), for summaries and tests
         self.failures = 0
+        self.last_error: str | None = None  # why the latest failure failed, for messages (never the key)
+
+    def check_endpoint(self) -> None:
+        """Fail at once, naming the URL, when nothing answers there or the key is refused.
+
+        Otherwise every request of a build would be retried with backoff, then counted as failed.
+        Servers that do not list their models are let through: their requests will tell.
+        """
+        from openai import APIConnectionError, AuthenticationError, OpenAIError, PermissionDeniedError
+
+        try:
+            self.client.with_options(max_retries=1, timeout=min(self.settings.timeout_s, 10.0)).models.list()
+        except (APIConnectionError, AuthenticationError, PermissionDeniedError) as exc:
+            raise GlottaError(f"the LLM endpoint {self.settings.base_url} cannot be used ({describe_failure(exc)})",
+                              fix=ENDPOINT_FIX) from None
+        except (OpenAIError, ValueError):
+            pass
 
     def _key(self, messages: list[dict]) -> str:
         s = self.settings
@@ -84,8 +109,9 @@ class ChatClient:
                 model=self.settings.model, messages=messages,
                 temperature=self.settings.temperature, max_tokens=self.settings.max_tokens)
             text = response.choices[0].message.content or ""
-        except (OpenAIError, IndexError, AttributeError, ValueError):
+        except (OpenAIError, IndexError, AttributeError, TypeError, ValueError) as exc:
             self.failures += 1
+            self.last_error = describe_failure(exc)
             return None
         self.cache.put(key, text)
         return text
@@ -93,6 +119,21 @@ class ChatClient:
     def complete_all(self, requests: list[list[dict]]) -> list[str | None]:
         with ThreadPoolExecutor(max_workers=self.settings.concurrency) as pool:
             return list(pool.map(self.complete, requests))
+
+
+ENDPOINT_FIX = ("start the server, or check --llm-base-url (e.g. http://localhost:8000/v1), --llm-model and the "
+                "API key (--llm-api-key, GLOTTA_LLM_API_KEY or OPENAI_API_KEY)")
+
+
+def describe_failure(exc: Exception) -> str:
+    """A failed request in a few words: the HTTP status or the connection error, never headers or the key."""
+    from openai import APIConnectionError, APIStatusError
+
+    if isinstance(exc, APIStatusError):
+        return f"HTTP {exc.status_code}"
+    if isinstance(exc, APIConnectionError):
+        return f"{type(exc).__name__}: {exc.__cause__ or exc}"
+    return f"the reply is not a chat completion: {type(exc).__name__}"
 
 
 def require_endpoint(base_url: str | None, model: str | None) -> None:

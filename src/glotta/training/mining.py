@@ -21,6 +21,7 @@ from the rest of the corpus can be added (the Italian study's hard:random mix).
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -45,15 +46,33 @@ class MiningSettings:
 
     def __post_init__(self):
         if self.strategy not in STRATEGIES:
-            raise GlottaError(f"unknown mining strategy {self.strategy!r}", fix=f"use one of {', '.join(STRATEGIES)}")
+            raise GlottaError(f"--strategy: unknown mining strategy {self.strategy!r}",
+                              fix=f"use one of {', '.join(STRATEGIES)}")
         if self.sampling not in {"top", "random"}:
-            raise GlottaError(f"unknown sampling {self.sampling!r}", fix="use top or random")
+            raise GlottaError(f"--sampling: unknown sampling {self.sampling!r}",
+                              fix="use top (the best of the window) or random (a seeded sample of it)")
         if not 0 <= self.range_min < self.range_max:
-            raise GlottaError(f"rank window {self.range_min}:{self.range_max} is empty",
+            raise GlottaError(f"--range: rank window {self.range_min}:{self.range_max} is empty",
                               fix="give --range MIN:MAX with 0 <= MIN < MAX")
         if self.num_negatives > self.range_max - self.range_min:
             raise GlottaError(f"{self.num_negatives} negatives cannot come from ranks {self.range_min}:{self.range_max}",
                               fix="lower --num-negatives or widen --range")
+        if self.threshold is not None:
+            self._check_threshold(self.threshold)
+
+    def _check_threshold(self, value: float) -> None:
+        """A NaN filters nothing and a negative margin keeps candidates above the positive: both silently."""
+        if self.strategy == "topk":
+            raise GlottaError("--threshold has no effect with --strategy topk",
+                              fix="leave out --threshold, or choose a strategy that filters (e.g. topk-percpos)")
+        if not math.isfinite(value):
+            raise GlottaError(f"--threshold {value} is not a finite number", fix="give e.g. --threshold 0.05")
+        if self.strategy == "topk-percpos" and not 0 <= value <= 1:
+            raise GlottaError(f"--threshold {value} is not a fraction of the positive score",
+                              fix="give a value from 0 to 1 (0.05 drops candidates above 95% of the positive)")
+        if self.strategy in {"topk-marginpos", "topk-stdmarginpos"} and value < 0:
+            raise GlottaError(f"--threshold {value} is a negative margin: candidates above the positive would be kept",
+                              fix="give a margin >= 0 (e.g. 0.05; 1.0 standard deviations for topk-stdmarginpos)")
 
     @property
     def limit(self) -> float | None:

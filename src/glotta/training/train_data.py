@@ -53,6 +53,10 @@ class TrainingData:
 def load_training_data(paths: list[Path], negatives: int, general: list[Path] = (),
                        max_rows: int | None = None) -> TrainingData:
     """Read ``paths`` (and ``general`` pairs, each file a source of its own named ``general:<file>``)."""
+    for path in paths:
+        _check_file(path, "--data")
+    for path in general:
+        _check_file(path, "--general")
     data = TrainingData({}, negatives)
     for path, is_general in [*[(p, False) for p in paths], *[(p, True) for p in general]]:
         if max_rows is not None and data.rows >= max_rows:
@@ -100,30 +104,51 @@ def _row(record: dict, negatives: int, path: Path, number: int, skipped: Counter
     return [record["query"], record["positive"], *given[:negatives]]
 
 
+def _check_file(path: Path, option: str) -> None:
+    """Every input is checked before the first is read: a missing file, a folder, another format."""
+    from glotta.data.corpus import require_file
+
+    require_file(path, f"{option} file", fix="pass the triplets.jsonl or triplets.parquet of 'glotta triplets build'")
+    if path.suffix not in (".jsonl", ".parquet"):
+        raise GlottaError(f"unsupported training file {path.suffix!r}", fix="use .jsonl or .parquet", path=path)
+
+
 def _records(path: Path):
     """(line or row number, record) from JSONL or Parquet; malformed JSON stops with its line."""
-    if not path.is_file():
-        raise GlottaError("training file not found", fix="pass triplets.jsonl or triplets.parquet", path=path)
     if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        number = 0
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=4096):
-            for record in batch.to_pylist():
-                number += 1
-                yield number, record
+        yield from _parquet_records(path)
         return
-    if path.suffix != ".jsonl":
-        raise GlottaError(f"unsupported training file {path.suffix!r}", fix="use .jsonl or .parquet", path=path)
     with path.open("rb") as stream:
         for number, raw in enumerate(stream, start=1):
             if not raw.strip():
                 continue
             try:
-                record = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise GlottaError(f"not a JSON object ({type(exc).__name__})",
+                text = raw.decode("utf-8")
+                record = json.loads(text.removeprefix("\ufeff") if number == 1 else text)  # BOM: Windows editors
+            except UnicodeDecodeError as exc:
+                raise GlottaError(f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} of the line",
+                                  fix="re-encode the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
+                                  path=path, line=number) from None
+            except json.JSONDecodeError as exc:
+                raise GlottaError(f"not a JSON object ({exc.msg}, column {exc.colno})",
                                   fix="one JSON object per line, UTF-8", path=path, line=number) from None
             if not isinstance(record, dict):
                 raise GlottaError("line is not a JSON object", fix="one {...} object per line", path=path, line=number)
             yield number, record
+
+
+def _parquet_records(path: Path):
+    """(row number, record); a file that is not Parquet, or is cut short, is one error naming it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    number = 0
+    try:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=4096):
+            for record in batch.to_pylist():
+                number += 1
+                yield number, record
+    except pa.ArrowException as exc:
+        raise GlottaError(f"not a readable Parquet file ({exc})",
+                          fix="pass the triplets.parquet of 'glotta triplets build', or a .jsonl file",
+                          path=path) from None

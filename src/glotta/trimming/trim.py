@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from glotta.data.atomic import write_json_atomic
+from glotta.data.atomic import check_writable, write_json_atomic
 from glotta.data.corpus import CorpusReader
 from glotta.data.languages import iso639_3, normalise_language
 from glotta.errors import GlottaError
@@ -69,11 +69,13 @@ class TrimResult:
 def trim_model(settings: TrimSettings, progress: ProgressReporter | None = None) -> TrimResult:
     """Trim and save ``settings.out`` atomically."""
     from glotta.encoders.registry import locate_sentence_transformer
+    from glotta.encoders.sentence_transformer import load_sentence_transformer
 
     progress = progress or SilentProgress()
     language = normalise_language(settings.language, where="--lang")
     if settings.size < 1 or settings.min_count < 1:
         raise GlottaError("--size and --min-count must be positive", fix="e.g. --size 50000 --min-count 2")
+    check_writable(settings.out, "--out")
     reader = CorpusReader(list(settings.corpus))
     base_reader = CorpusReader(list(settings.keep_corpus)) if settings.keep_corpus else None
     word_lists = [read_word_frequencies(source, language) for source in settings.word_frequencies]
@@ -81,12 +83,11 @@ def trim_model(settings: TrimSettings, progress: ProgressReporter | None = None)
     folder, name, revision = locate_sentence_transformer(settings.model)
     if out.exists() and out.resolve() == folder.resolve():
         raise GlottaError("the output folder is the model's own folder", fix="pass another --out", path=out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not settings.overwrite:
+    if out.exists() and any(out.iterdir()) and not settings.overwrite:  # check_writable refused a file
         raise GlottaError("the output folder exists", fix="pass another --out, or --overwrite to replace it", path=out)
 
-    from sentence_transformers import SentenceTransformer  # slow to import: after the cheap checks
-
-    original = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    original = load_sentence_transformer(folder, device="cpu", remote_code_fix=(
+        "glotta trim runs no model code: trim a model made of sentence-transformers and transformers classes"))
     module = transformer_module(original, where=str(folder))
     hf_tokenizer = module.tokenizer
     backend = hf_tokenizer.backend_tokenizer
