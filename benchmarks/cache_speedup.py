@@ -6,7 +6,7 @@ Runs the real CLI three times in one process tree, on the same machine state:
   3. --overwrite: every task re-evaluated, every embedding read from the cache.
 Timings are wall-clock ratios measured in this one run (machines here are shared and noisy).
 
-    python benchmarks/cache_speedup.py [--benchmark ita] [--model ...] [--out benchmarks/out]
+    python benchmarks/cache_speedup.py [--benchmark ita] [--model ...] [--output benchmarks/out]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--benchmark", default="ita")
     parser.add_argument("--model", action="append")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/out"))
+    parser.add_argument("--output", "--out", type=Path, default=Path("benchmarks/out"))
     args = parser.parse_args()
     models = args.model or ["sentence-transformers/all-MiniLM-L6-v2"]
     with tempfile.TemporaryDirectory() as scratch:
@@ -42,15 +42,15 @@ def main() -> None:
             command += ["-m", model]
         cold = timed(command, env)
         identical = timed(command, env)
-        cached = timed(command + ["--overwrite"], env)
+        cached = timed([*command, "--overwrite"], env)
     report = {
         "benchmark": args.benchmark, "models": models, "cold_s": round(cold, 2),
         "identical_rerun_s": round(identical, 2), "overwrite_with_cache_s": round(cached, 2),
         "speedup_identical_rerun": round(cold / identical, 1),
         "speedup_embedding_cache_only": round(cold / cached, 1),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "cache_speedup.json").write_text(json.dumps(report, indent=2) + "\n")
+    args.output.mkdir(parents=True, exist_ok=True)
+    (args.output / "cache_speedup.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 

@@ -18,7 +18,7 @@ mkdir -p "$out" "$runs"
 tuned="$runs/$label-it"
 
 start=$(date +%s)
-"$glotta" train "$model" --data "$triplets" --out "$tuned" --max-steps "$steps" --batch-size 16 \
+"$glotta" train "$model" --data "$triplets" --output "$tuned" --max-steps "$steps" --batch-size 16 \
   --max-seq-length 64 --lr 5e-5 --warmup-ratio 0.1 --save-steps 50 --eval-steps 100 --seed 42 \
   --dev-task "$data/tasks/it/retrieval_xquad_it" --general-task "$data/tasks/en/retrieval_xquad_en" \
   2>&1 | grep -v -i warn | tee "$out/train.log"
@@ -27,7 +27,7 @@ trained=$(date +%s)
 "$glotta" compare "$model" "$tuned" -b ita -b eng -o "$runs/$label-compare" 2>&1 | tee "$out/compare.log"
 compared=$(date +%s)
 
-"$glotta" merge "$model" "$tuned" --out "$runs/$label-sweep" --sweep 0.25,0.5,0.75 \
+"$glotta" merge "$model" "$tuned" --output "$runs/$label-sweep" --sweep 0.25,0.5,0.75 \
   --target-task "$data/tasks/it/retrieval_xquad_it" --target-task "$data/tasks/it/sts_stsb_it" \
   --general-task "$data/tasks/en/retrieval_xquad_en" --general-task "$data/tasks/en/sts_stsb_en" \
   2>&1 | tee "$out/merge_sweep.log"

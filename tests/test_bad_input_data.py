@@ -186,7 +186,7 @@ def test_broken_benchmark_files_are_refused(glotta, tmp_path, small_task, monkey
 
 def test_split_option_with_path_segments_is_refused(glotta, tmp_path, small_task):
     refused(glotta, tmp_path, "eval", "-t", small_task, "--split", "../../x", "-m", "bm25", "-o", tmp_path / "out",
-            mentions=["--split '../../x' cannot be used as a file name", "test or dev"])
+            mentions=["--split: split '../../x' cannot be used as a file name", "test or dev"])
 
 
 def test_task_name_with_path_segments_writes_nothing_anywhere(tmp_path, small_task):
@@ -227,7 +227,7 @@ def test_figures_and_report_folder_that_is_a_file_is_refused_first(glotta, tmp_p
     a_file.write_text("not a folder\n")
     (tmp_path / "empty").mkdir()  # would be refused too, after the output
     refused(glotta, tmp_path, command, "--lang", "ita", "--mteb-results", tmp_path / "empty", "--out", a_file,
-            mentions=[str(a_file), "--out is a file, not a folder"])
+            mentions=[str(a_file), "--output is a file, not a folder"])
 
 
 def _corrupt_results(folder: Path) -> list[Path]:

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from conftest import DATA, assert_refused, build_tiny_model, cut_retrieval_task, run_cli, tree_state, write_jsonl
 
 ITALIAN = DATA / "corpora/it/eltec_ita/docs.jsonl"
@@ -190,7 +191,7 @@ def test_train_refuses_a_checkpoint_folder_that_is_a_file(glotta, tmp_path, mode
     (tmp_path / "out-checkpoints").write_text("not a folder")
     before = tree_state(tmp_path)
     result = glotta("train", model, "--data", triplets, "--out", tmp_path / "out")
-    assert_refused(result, "--out is a file, not a folder", str(tmp_path / "out-checkpoints"))
+    assert_refused(result, "--output is a file, not a folder", str(tmp_path / "out-checkpoints"))
     assert tree_state(tmp_path) == before
 
 
@@ -241,7 +242,7 @@ def test_train_refuses_unusable_data_with_its_file_and_line(glotta, tmp_path, ba
 
 
 def test_partly_bad_data_still_trains_and_counts_what_it_left_out(glotta, tmp_path, model):
-    rows = _rows(10) + [{"query": " ", "positive": "testo"}, {"query": "domanda", "positive": ""}]
+    rows = [*_rows(10), {"query": " ", "positive": "testo"}, {"query": "domanda", "positive": ""}]
     data = tmp_path / "rows.jsonl"
     data.write_bytes(b"\xef\xbb\xbf" + "".join(json.dumps(r) + "\n" for r in rows).encode())  # with a BOM
     result = glotta("train", model, "--data", data, "--out", tmp_path / "out", "--negatives", "0", "--batch-size", "4",

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glotta.encoders.base import Role
+from glotta.encoders.base import Retriever, Role
+from glotta.encoders.bm25 import BM25Retriever
 from glotta.encoders.cache import CachedEncoder, EmbeddingCache
-from glotta.encoders.registry import EncoderOptions, locate_sentence_transformer, resolve_encoder
+from glotta.encoders.dense import DenseRetriever
+from glotta.encoders.registry import EncoderOptions, locate_sentence_transformer, resolve_encoder, resolve_model
 from glotta.encoders.sentence_transformer import SentenceTransformerEncoder
 from glotta.errors import GlottaError
 
@@ -94,3 +96,55 @@ def test_unknown_model_is_a_clear_error():
 def test_missing_local_folder():
     with pytest.raises(GlottaError, match="model folder not found"):
         resolve_encoder("./models/none")
+
+
+def test_an_in_memory_sentence_transformer_is_its_folder_until_a_weight_changes(minilm, tmp_path):
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    folder = locate_sentence_transformer(MINILM)[0]
+    model = SentenceTransformer(str(folder))
+    options = EncoderOptions(cache=EmbeddingCache(tmp_path))
+    resolved = resolve_model(model, options)
+    assert isinstance(resolved.retriever, DenseRetriever) and resolved.encoder.inner.model is model
+    assert resolved.name == folder.name and resolved.revision.startswith("weights-sha256-")
+    assert len(resolved.revision) == len("weights-sha256-") + 16
+    before = resolved.encoder.encode_documents(TEXTS)
+    np.testing.assert_allclose(before, minilm.encode_documents(TEXTS), atol=1e-6)
+    assert resolve_model(SentenceTransformer(str(folder))).revision == resolved.revision  # a fresh load of it
+    with torch.no_grad():
+        model[0].auto_model.embeddings.word_embeddings.weight[:, 0] += 0.5
+    changed = resolve_model(model, options)
+    assert changed.revision != resolved.revision
+    after = changed.encoder.encode_documents(TEXTS)
+    assert changed.encoder.encoded == len(set(TEXTS))  # the cache served none of the old vectors
+    assert not np.allclose(after, before, atol=1e-3)
+
+
+def test_an_in_memory_model_takes_its_name_from_the_argument_or_its_model_card(minilm):
+    from glotta.encoders.sentence_transformer import SentenceTransformerEncoder
+
+    e5_like = SentenceTransformerEncoder.from_model(minilm.model, name="intfloat/multilingual-e5-small", batch_size=4)
+    assert (e5_like.name, e5_like.batch_size) == ("intfloat/multilingual-e5-small", 4)
+    assert e5_like.prompts == {Role.QUERY: "query: ", Role.DOCUMENT: "passage: "}
+    minilm.model.model_card_data.model_id = "org/tuned-minilm"
+    try:
+        assert SentenceTransformerEncoder.from_model(minilm.model).name == "org/tuned-minilm"
+    finally:
+        minilm.model.model_card_data.model_id = None
+
+
+def test_an_encoder_or_a_retriever_is_used_as_it_is(minilm, tmp_path):
+    cached = resolve_model(minilm, EncoderOptions(cache=EmbeddingCache(tmp_path))).encoder
+    assert isinstance(cached, CachedEncoder) and cached.inner is minilm
+    assert resolve_model(cached, EncoderOptions(cache=EmbeddingCache(tmp_path))).encoder is cached
+    assert resolve_model(minilm).encoder is minilm
+    bm25 = BM25Retriever()
+    for model in (bm25, "bm25"):
+        resolved = resolve_model(model)
+        assert isinstance(resolved.retriever, BM25Retriever) and resolved.encoder is None
+    assert resolve_model(bm25).retriever is bm25
+    dense = DenseRetriever(minilm)
+    assert isinstance(dense, Retriever) and resolve_model(dense).encoder is minilm
+    with pytest.raises(TypeError, match="not int"):
+        resolve_model(3)

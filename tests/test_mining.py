@@ -14,8 +14,8 @@ from glotta.data.pairs import PairBuilder, PairSettings
 from glotta.errors import GlottaError
 from glotta.progress import SilentProgress
 from glotta.training.miners import DenseMiner
-from glotta.training.triplets import mine_rows
 from glotta.training.mining import MiningSettings, random_negatives, select_hard_negatives
+from glotta.training.triplets import mine_rows
 
 # one query, positive score 0.80, candidate corpus rows 1..6 (row 9 is the positive, also retrieved)
 CANDIDATES = np.array([[9, 1, 2, 3, 4, 5, 6]])
@@ -39,7 +39,7 @@ def test_each_strategy_drops_what_its_rule_says():
     assert _pick("topk-percpos", 0.05) == ([3, 4, 5], {"positive": 1, "topk-percpos": 2})
     # stdmarginpos alpha 0.5: std of the six non-positive scores
     std = np.std([0.85, 0.78, 0.72, 0.65, 0.40, 0.10])
-    kept = [row for row, s in zip([1, 2, 3, 4, 5, 6], [0.85, 0.78, 0.72, 0.65, 0.40, 0.10]) if s <= 0.80 - 0.5 * std]
+    kept = [row for row, s in zip([1, 2, 3, 4, 5, 6], [0.85, 0.78, 0.72, 0.65, 0.40, 0.10], strict=True) if s <= 0.80 - 0.5 * std]
     assert _pick("topk-stdmarginpos", 0.5)[0] == kept[:3] == [4, 5, 6]
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from glotta.encoders.search import TopK
 from glotta.errors import GlottaError
-from glotta.evaluation.search import TopK
 
 
 def _unit(rows: int, dim: int, seed: int) -> np.ndarray:

@@ -6,6 +6,7 @@ import itertools
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -19,7 +20,7 @@ class FakeChat(BaseHTTPRequestHandler):
     every 7th request (garbage), every 5th (English) and the very first (HTTP 500, then retried)."""
 
     calls = 0
-    keys: list[str] = []
+    keys: ClassVar[list[str]] = []  # shared by the handler instances of one server
 
     def log_message(self, *args):
         pass

@@ -11,7 +11,7 @@ from conftest import write_jsonl
 from glotta.data.benchmarks import load_benchmark, shipped_benchmarks
 from glotta.data.local_tasks import load_task_folder
 from glotta.data.task_spec import TaskSpec
-from glotta.data.tasks import RetrievalTask, TaskType
+from glotta.data.tasks import RetrievalTask, TaskType, check_unique_tasks
 from glotta.errors import GlottaError
 
 
@@ -97,14 +97,14 @@ def test_qrels_id_missing_from_queries(small_task):
 
 
 def test_duplicate_document_id(small_task):
-    rows = [json.loads(l) for l in (small_task / "corpus.jsonl").read_text().splitlines()]
-    write_jsonl(small_task / "corpus.jsonl", rows + [rows[3]])
+    rows = [json.loads(line) for line in (small_task / "corpus.jsonl").read_text().splitlines()]
+    write_jsonl(small_task / "corpus.jsonl", [*rows, rows[3]])
     error = _error(small_task)
     assert error.line == len(rows) + 1 and f"duplicate document id {rows[3]['_id']!r}" in error.message
 
 
 def test_empty_query_text(small_task):
-    rows = [json.loads(l) for l in (small_task / "queries.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in (small_task / "queries.jsonl").read_text().splitlines()]
     rows[2]["text"] = "   "
     write_jsonl(small_task / "queries.jsonl", rows)
     error = _error(small_task)
@@ -112,7 +112,7 @@ def test_empty_query_text(small_task):
 
 
 def test_missing_field(small_task):
-    rows = [json.loads(l) for l in (small_task / "corpus.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in (small_task / "corpus.jsonl").read_text().splitlines()]
     del rows[0]["text"]
     write_jsonl(small_task / "corpus.jsonl", rows)
     error = _error(small_task)
@@ -160,3 +160,30 @@ def test_missing_data_root(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(GlottaError, match="no data root"):
         load_benchmark("ita")
+
+
+def test_tasks_whose_results_would_collide_are_refused(small_task, data_root):
+    once = load_task_folder(TaskSpec(path=small_task))
+    check_unique_tasks([once, load_task_folder(TaskSpec(path=small_task, subset="other"))])  # two entries, one file
+    with pytest.raises(GlottaError, match=r"listed twice \(same name, subset and split\): xquad_small;"):
+        check_unique_tasks([once, load_task_folder(TaskSpec(path=small_task))])
+    # one name over other data would replace the other's file
+    rows = (small_task / "corpus.jsonl").read_text().splitlines()
+    (small_task / "corpus.jsonl").write_text("\n".join(rows[:-1]) + "\n")  # a distractor less
+    with pytest.raises(GlottaError, match="two tasks named xquad_small differ \\(dataset revisions"):
+        check_unique_tasks([once, load_task_folder(TaskSpec(path=small_task, subset="other"))])
+    sib = data_root / "tasks/it/classification_sib200_it"
+    with pytest.raises(GlottaError, match="types classification and clustering"):
+        check_unique_tasks([load_task_folder(TaskSpec(path=sib, revision="v1")),
+                            load_task_folder(TaskSpec(path=sib, revision="v1", type=TaskType.CLUSTERING))])
+
+
+def test_a_benchmark_entry_names_one_source(tmp_path, small_task):
+    path = tmp_path / "two.yaml"
+    path.write_text(f"name: two\ntasks:\n  - path: {small_task}\n    hf: org/data\n")
+    with pytest.raises(GlottaError, match=r"exactly one of 'path:' .*'mteb:'") as caught:
+        load_benchmark(str(path))
+    assert "- mteb: <MTEB task name>" in caught.value.fix
+    (small_task / "task.yaml").write_text("mteb: SICK-NL-STS\n")
+    with pytest.raises(GlottaError, match="takes no 'path', 'hf' or 'mteb'"):
+        load_task_folder(TaskSpec(path=small_task))

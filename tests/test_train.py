@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import DATA, ROOT, build_tiny_model, cut_retrieval_task, run_cli, write_jsonl
 from safetensors.torch import load_file
 
+from conftest import DATA, ROOT, build_tiny_model, cut_retrieval_task, run_cli, write_jsonl
 from glotta.errors import GlottaError
 from glotta.training.fine_tune import TrainSettings, build_trainer, checkpoint_folder, load_model, train
 from glotta.training.train_data import load_training_data

@@ -326,7 +326,7 @@ def test_bad_input_is_refused_before_any_output(unigram_model, wordpiece_model, 
     out = tmp_path / "trimmed"
     with pytest.raises(GlottaError, match="larger than the model's vocabulary of 1500 tokens"):
         _trim(unigram_model, out, 5000)
-    with pytest.raises(GlottaError, match="smaller than the .* tokens that are always kept"):
+    with pytest.raises(GlottaError, match=r"smaller than the .* tokens that are always kept"):
         _trim(unigram_model, out, 3)
     with pytest.raises(GlottaError, match="unknown language code"):
         _trim(unigram_model, out, 600, lang="xx-nonsense")

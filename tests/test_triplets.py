@@ -38,7 +38,7 @@ def test_unreadable_documents_are_skipped_and_counted(tmp_path):
     reader = CorpusReader([corpus])
     assert [d.id for d in reader] == ["a"]
     assert reader.skipped == {"not UTF-8": 1, "malformed JSON": 1, "empty text": 1, "no 'text' field": 1}
-    with pytest.raises(GlottaError, match="unsupported corpus format '.csv'"):
+    with pytest.raises(GlottaError, match=r"unsupported corpus format '\.csv'"):
         (tmp_path / "x.csv").write_text("a")
         CorpusReader([tmp_path / "x.csv"])
 

@@ -20,18 +20,31 @@ class GlottaError(Exception):
         fix: str | None = None,
         path: str | Path | None = None,
         line: int | None = None,
+        parameter: str | None = None,
     ):
         self.problem = problem
         self.fix = fix
         self.path = str(path) if path is not None else None
         self.line = line
+        self.parameter = parameter  # the Python parameter at fault; the CLI shows its flag instead
         super().__init__(self.message)
 
     @property
     def location(self) -> str | None:
         if self.path is None:
-            return None
+            return self.parameter
         return f"{self.path}:{self.line}" if self.line is not None else self.path
+
+    def for_flags(self, flags: dict[str, str]) -> GlottaError:
+        """The same error in the CLI's words: its parameter, and every parameter the text names in
+        backticks (```device```), become their flags (``--device``)."""
+        def words(text: str | None) -> str | None:
+            for name, flag in flags.items():
+                text = text.replace(f"`{name}`", flag) if text else text
+            return text
+
+        return GlottaError(words(self.problem), fix=words(self.fix), path=self.path, line=self.line,
+                           parameter=flags.get(self.parameter, self.parameter))
 
     @property
     def message(self) -> str:

@@ -90,13 +90,13 @@ def forgetting_figure(changes, base_name: str, tuned_name: str, folder: Path) ->
     widths = [max(2, len([c for c in changes if c.benchmark == b])) for b in benchmarks]
     figure, axes = plt.subplots(1, len(benchmarks), figsize=(1.0 * sum(widths) + 2, 4.5), squeeze=False,
                                 gridspec_kw={"width_ratios": widths})
-    for axis, benchmark in zip(axes[0], benchmarks):
+    for axis, benchmark in zip(axes[0], benchmarks, strict=True):
         mine = [c for c in changes if c.benchmark == benchmark]
         x = np.arange(len(mine))
         axis.bar(x - 0.2, [100 * c.base for c in mine], 0.4, label=base_name, color="tab:blue")
         tuned_colors = ["tab:red" if c.delta < 0 else "tab:green" for c in mine]
         axis.bar(x + 0.2, [100 * c.tuned for c in mine], 0.4, label=tuned_name, color=tuned_colors)
-        for xi, c in zip(x, mine):
+        for xi, c in zip(x, mine, strict=True):
             axis.annotate(f"{c.delta:+.1f}", (xi + 0.2, 100 * c.tuned), ha="center", va="bottom", fontsize=7)
         axis.set_xticks(x, [c.task for c in mine], rotation=40, ha="right", fontsize=7)
         axis.set_title(benchmark)

@@ -111,13 +111,14 @@ def _score_set(name: str, per_task: dict[str, dict[str, float]], task_types: dic
 
 def overall_scores(results: LoadedResults, benchmark: str = DEFAULT_BENCHMARK,
                    min_coverage: float = DEFAULT_COVERAGE, partial: bool = False) -> ScoreSet:
+    """Mean(Task) and Mean(TaskType) per model over the tasks of an MTEB benchmark."""
     import mteb
 
     try:
         tasks = mteb.get_benchmark(benchmark).tasks
     except (KeyError, ValueError):
-        raise GlottaError(f"unknown benchmark {benchmark!r}",
-                          fix="use an MTEB benchmark name such as 'MTEB(Multilingual, v2)' or 'MTEB(Europe, v1)'") from None
+        raise GlottaError(f"unknown benchmark {benchmark!r}", fix="use an MTEB benchmark name such as "
+                          "'MTEB(Multilingual, v2)' or 'MTEB(Europe, v1)'") from None
     spec = {t.metadata.name: (t.metadata.type, set(t.metadata.eval_splits), set(t.hf_subsets)) for t in tasks}
     per_task: dict[str, dict[str, float]] = {}
     for run in results.runs:
@@ -158,7 +159,9 @@ def language_runs(results: LoadedResults, language: str, task_types: set[str] | 
 
 
 def language_scores(results: LoadedResults, language: str, task_types: set[str] | None = None,
-                    metric: str = "ndcg_at_10", min_coverage: float = DEFAULT_COVERAGE, partial: bool = False) -> ScoreSet:
+                    metric: str = "ndcg_at_10", min_coverage: float = DEFAULT_COVERAGE,
+                    partial: bool = False) -> ScoreSet:
+    """Per model the mean ``metric`` over the subsets entirely in ``language``, per task and overall."""
     per_task: dict[str, dict[str, float]] = {}
     types: dict[str, str] = {}
     for run in language_runs(results, language, task_types):
@@ -185,6 +188,8 @@ def _ranks(scores: dict[str, float]) -> dict[str, int]:
 def build_leaderboard(results: LoadedResults, language: str, *, task_types: set[str] | None = None,
                       metric: str = "ndcg_at_10", benchmark: str = DEFAULT_BENCHMARK,
                       min_coverage: float = DEFAULT_COVERAGE, partial: bool = False) -> Leaderboard:
+    """Per model the overall score on ``benchmark`` and the ``language`` score, both ranks and their
+    rank correlation (``glotta leaderboard``)."""
     language = iso639_3(normalise_language(language))
     overall = overall_scores(results, benchmark, min_coverage, partial)
     target = language_scores(results, language, task_types, metric, min_coverage, partial)

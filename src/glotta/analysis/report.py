@@ -35,15 +35,16 @@ class Section:
 def _html_table(table: TableData) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
     body = "".join(
-        "<tr>" + "".join(f'<td class="num">{html.escape(v)}</td>' if i in table.numeric else f"<td>{html.escape(v)}</td>"
-                         for i, v in enumerate(row)) + "</tr>"
+        "<tr>" + "".join(f'<td class="num">{html.escape(v)}</td>' if i in table.numeric
+                         else f"<td>{html.escape(v)}</td>" for i, v in enumerate(row)) + "</tr>"
         for row in table.rows
     )
     notes = "".join(f'<p class="note">{html.escape(n)}</p>' for n in table.notes)
     return f"<table><caption>{html.escape(table.title)}</caption><tr>{head}</tr>{body}</table>{notes}"
 
 
-def _markdown_table(table: TableData) -> str:
+def markdown_table(table: TableData) -> str:
+    """A table as GitHub Markdown: title in bold, ``|`` in cells escaped, notes below."""
     def cell(value: str) -> str:
         return value.replace("|", "\\|")
 
@@ -65,7 +66,7 @@ def write_report(sections: list[Section], folder: Path, title: str) -> tuple[Pat
             parts_md.append(f"{line}\n")
         for table in section.tables:
             parts_html.append(_html_table(table))
-            parts_md.append(_markdown_table(table))
+            parts_md.append(markdown_table(table))
         for figure in section.figures:
             data = base64.b64encode(figure.read_bytes()).decode("ascii")
             parts_html.append(f'<img alt="{html.escape(figure.stem)}" src="data:image/png;base64,{data}">')

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from glotta.errors import GlottaError
-from glotta.evaluation.aggregate import ScoreRecord
+from glotta.evaluation.aggregate import ScoreRecord, task_label
 
 # glotta's task types under the names MTEB uses for them
 MTEB_TYPE_NAMES = {
@@ -147,7 +147,9 @@ def _read(path: Path) -> TaskRun:
 def glotta_records(results: LoadedResults) -> list[ScoreRecord]:
     """Main scores of the glotta runs among ``results``, for the language-pure summary.
 
-    A model evaluated at several revisions appears once per revision, as ``name@revision``.
+    One record per stored entry, named as ``glotta eval`` names it (``task_label``: the subset,
+    and the split when the file holds the subset for several). A model evaluated at several
+    revisions appears once per revision, as ``name@revision``.
     """
     runs = [run for run in results.runs if run.glotta_type]
     revisions: dict[str, set[str]] = {}
@@ -156,8 +158,9 @@ def glotta_records(results: LoadedResults) -> list[ScoreRecord]:
     records = []
     for run in runs:
         model = f"{run.model_name}@{run.revision}" if len(revisions[run.model_name]) > 1 else run.model_name
+        splits = Counter(subset.subset for subset in run.subsets)  # a subset scored on several splits
         for subset in run.subsets:
-            task = run.task if len(run.subsets) == 1 else f"{run.task} ({subset.split}, {subset.subset})"
+            task = task_label(run.task, subset.subset, subset.split if splits[subset.subset] > 1 else None)
             records.append(ScoreRecord(model, task, run.glotta_type, subset.languages, subset.metric("main_score")))
     return records
 
@@ -171,7 +174,7 @@ def _model_name(folder: Path) -> str:
     return folder.name.replace("__", "/", 1)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def mteb_task_metadata(task_name: str):
     """mteb's metadata for a task name (looked up once per name), or None for a non-MTEB task."""
     import mteb

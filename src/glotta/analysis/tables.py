@@ -75,9 +75,11 @@ def leaderboard_table(board: Leaderboard) -> TableData:
         rows.append([
             row.model,
             _points(overall.score if overall else None),
-            _points(overall.mean_task_type if overall else None), f"{overall.tasks}/{len(board.overall.considered_tasks)}" if overall else "0",
+            _points(overall.mean_task_type if overall else None),
+            f"{overall.tasks}/{len(board.overall.considered_tasks)}" if overall else "0",
             "-" if row.rank_overall is None else str(row.rank_overall),
-            _points(target.score if target else None), f"{target.tasks}/{len(board.target.considered_tasks)}" if target else "0",
+            _points(target.score if target else None),
+            f"{target.tasks}/{len(board.target.considered_tasks)}" if target else "0",
             "-" if row.rank_language is None else str(row.rank_language),
             "-" if row.gap is None else f"{100 * row.gap:+.2f}",
             "-" if row.shift is None else f"{row.shift:+d}" + (" !" if row.flagged else ""),
@@ -85,7 +87,8 @@ def leaderboard_table(board: Leaderboard) -> TableData:
     tau = "n/a" if board.kendall_tau is None else f"{board.kendall_tau:.3f}"
     rho = "n/a" if board.spearman is None else f"{board.spearman:.3f}"
     notes = [
-        f"overall: {board.overall.name} Mean(Task) (ranked, and gap) and Mean(TaskType) over the {len(board.overall.compared_tasks)} of "
+        f"overall: {board.overall.name} Mean(Task) (ranked, and gap) and Mean(TaskType) over the "
+        f"{len(board.overall.compared_tasks)} of "
         f"{len(board.overall.considered_tasks)} tasks that 80% of the models have"
         + _missing(board.overall.considered_tasks, board.overall.compared_tasks),
         f"{name}: mean {board.target.name.split()[-1]} over monolingual {board.language} subsets of "
@@ -145,5 +148,6 @@ def triplet_stats_table(stats: dict, title: str) -> TableData:
     for name, entry in [("positive", stats["positive scores"]), *stats["negative scores"].items()]:
         if entry.get("count"):
             rows.append([f"{name} scores (mean ± std; p5 / p50 / p95)",
-                         f"{entry['mean']:.3f} ± {entry['std']:.3f}; {entry['p5']:.3f} / {entry['p50']:.3f} / {entry['p95']:.3f}"])
+                         f"{entry['mean']:.3f} ± {entry['std']:.3f}; "
+                         f"{entry['p5']:.3f} / {entry['p50']:.3f} / {entry['p95']:.3f}"])
     return TableData(title, ["statistic", "value"], rows, {1})

@@ -13,7 +13,6 @@ from glotta.data.pairs import leaks
 from glotta.data.records import numbered_lines
 from glotta.errors import GlottaError
 
-
 ROW_FIX = ("each row needs 'query' and 'positive' (text) and 'negatives' (a list of texts); 'negative_kinds' "
            "and 'negative_scores', if given, as long as 'negatives': rows as 'glotta triplets build' writes them")
 

@@ -31,6 +31,7 @@ app.command("merge")(compare.merge_command)
 
 
 def main() -> None:
+    """The ``glotta`` entry point: a GlottaError or an OSError is one message and exit code 2."""
     # Standalone mode lets typer report its own usage errors (bad values, unknown or missing
     # options: exit 2) with whichever click it is built on; typer >= 0.24 ships a private copy
     # whose exceptions are not the ``click`` package's, so catching those here would miss them.
@@ -43,5 +44,6 @@ def main() -> None:
 
 
 def _fail(exc: GlottaError) -> None:
+    exc = exc.for_flags(evaluate.FLAGS)  # the API names its parameters; here they are flags
     errors.print(f"[red]error:[/red] {escape(exc.message)}", highlight=False, soft_wrap=True)
     sys.exit(2)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,9 +21,35 @@ CacheDir = Annotated[Path | None, typer.Option(help="Embedding cache (default $G
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Encode everything again.")]
 BatchSize = Annotated[int, typer.Option(min=1, help="Encoding batch size.")]
 Device = Annotated[str | None, typer.Option(help="cpu, cuda, mps (default: best available).")]
-Benchmarks = Annotated[list[str], typer.Option("--benchmark", "-b", help="Shipped benchmark name or YAML file; repeatable.")]
+Benchmarks = Annotated[list[str] | None, typer.Option("--benchmark", "-b", help="Shipped benchmark name, YAML file or mteb:BENCHMARK; repeatable.")]
 TrustRemoteCode = Annotated[bool, typer.Option(help="Allow a model's own Python code (custom modules, config.json auto_map); off by default.")]
-TaskFolders = Annotated[list[Path], typer.Option("--task", "-t", help="A task folder; repeatable.")]
+TaskFolders = Annotated[list[Path] | None, typer.Option("--task", "-t", help="A task folder or mteb:TASK; repeatable.")]
+# ``--out``, the old spelling of ``--output``: declare ``output_alias: OutputAlias = None`` right after the
+# ``output_option`` parameter; its value arrives in ``output`` (the parameter itself stays unused).
+OutputAlias = Annotated[Path | None, typer.Option("--out", hidden=True, is_eager=True, help="Old spelling of --output.")]
+
+
+def output_option(help: str, *, required: bool = False) -> Any:
+    """``--output/-o``, the one output flag of every command, with the hidden ``--out`` (OutputAlias) merged in.
+
+    Both given is a usage error naming them; ``required`` makes neither given one too (typer cannot
+    require ``--output`` itself, or ``--out`` alone would be refused).
+    """
+    return typer.Option("--output", "-o", help=help + (" (required)" if required else ""),
+                        callback=_merge_output_alias(required))
+
+
+def _merge_output_alias(required: bool) -> Callable[..., Path | None]:
+    def merge(ctx: typer.Context, param: typer.CallbackParam, value: Path | None) -> Path | None:
+        alias = ctx.params.get("output_alias")  # processed first: OutputAlias is eager
+        if alias is not None and ctx.get_parameter_source(param.name).name != "DEFAULT":
+            ctx.fail("--output and --out are the same option (--out is its old spelling): give --output once")
+        value = value if alias is None else alias
+        if value is None and required:
+            ctx.fail("Missing option '--output' / '-o'.")
+        return value
+
+    return merge
 
 
 def progress_bars() -> Progress:

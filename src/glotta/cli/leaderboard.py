@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from glotta.cli.common import DataRoot, Lang, console, errors
+from glotta.cli.common import DataRoot, Lang, OutputAlias, console, errors, output_option
 from glotta.errors import GlottaError
 
 
-def _task_types(types: list[str]) -> set[str] | None:
+def _task_types(types: list[str] | None) -> set[str] | None:
     """MTEB type names, case-insensitive, or glotta's (pair_classification, bitext); none: Retrieval."""
     from glotta.analysis.results_reader import MTEB_TYPE_NAMES
 
@@ -30,9 +30,9 @@ def _task_types(types: list[str]) -> set[str] | None:
 def _load_language_view(lang, results, mteb_results, task_type, metric, benchmark, min_coverage, partial, data_root):
     from glotta.analysis.leaderboard import build_leaderboard
     from glotta.analysis.results_reader import load_results
-    from glotta.data.benchmarks import resolve_data_root
+    from glotta.config import resolve_data_root
 
-    folders = list(results)
+    folders = list(results or [])
     root = resolve_data_root(data_root)
     default = mteb_results or (root / "mteb-results" if root else None)
     if default is not None and default.is_dir():
@@ -49,9 +49,9 @@ def _load_language_view(lang, results, mteb_results, task_type, metric, benchmar
     return loaded, board, metric
 
 
-Results = Annotated[list[Path], typer.Option("--results", help="More result folders (glotta --output folders, MTEB clones); repeatable.")]
+Results = Annotated[list[Path] | None, typer.Option("--results", help="More result folders (glotta --output folders, MTEB clones); repeatable.")]
 MtebResults = Annotated[Path | None, typer.Option(help="MTEB results (default: <data root>/mteb-results).")]
-TaskTypes = Annotated[list[str], typer.Option("--type", help="Task types for the language score (default Retrieval; 'all').")]
+TaskTypes = Annotated[list[str] | None, typer.Option("--type", help="Task types for the language score (default Retrieval; 'all').")]
 Metric = Annotated[str | None, typer.Option(help="Metric for the language score (default ndcg_at_10 for retrieval, else main_score).")]
 Benchmark = Annotated[str, typer.Option(help="Reference benchmark for the overall score.")]
 Coverage = Annotated[float, typer.Option(min=0.0, max=1.0, help="Compare on tasks that this share of the models have.")]
@@ -60,14 +60,15 @@ Partial = Annotated[bool, typer.Option("--partial", help="Rank models on unequal
 
 def leaderboard_command(
     lang: Lang,
-    results: Results = [],  # noqa: B006
+    results: Results = None,
     mteb_results: MtebResults = None,
-    task_type: TaskTypes = [],  # noqa: B006
+    task_type: TaskTypes = None,
     metric: Metric = None,
     benchmark: Benchmark = "MTEB(Multilingual, v2)",
     min_coverage: Coverage = 0.8,
     partial: Partial = False,
-    out: Annotated[Path | None, typer.Option(help="Folder for the figures (default leaderboard-<lang>).")] = None,
+    output: Annotated[Path | None, output_option("Folder for the figures (default leaderboard-<lang>).")] = None,
+    output_alias: OutputAlias = None,
     data_root: DataRoot = None,
 ) -> None:
     """Overall MTEB score vs one language's score: ranks, gaps, rank correlation, figures."""
@@ -76,8 +77,8 @@ def leaderboard_command(
     from glotta.data.atomic import check_writable
     from glotta.data.languages import iso639_3, normalise_language
 
-    folder = out or Path(f"leaderboard-{iso639_3(normalise_language(lang))}")
-    check_writable(folder, "--out")
+    folder = output or Path(f"leaderboard-{iso639_3(normalise_language(lang))}")
+    check_writable(folder, "--output")
     loaded, board, metric = _load_language_view(lang, results, mteb_results, task_type, metric, benchmark,
                                                 min_coverage, partial, data_root)
     section = leaderboard_section(board, loaded, metric, folder)
@@ -89,11 +90,12 @@ def leaderboard_command(
 
 
 def report_command(
-    out: Annotated[Path, typer.Option(help="Folder for report.html, report.md and the figures.")] = Path("report"),
+    output: Annotated[Path, output_option("Folder for report.html, report.md and the figures.")] = Path("report"),
+    output_alias: OutputAlias = None,
     lang: Annotated[str | None, typer.Option("--lang", help="Add the language leaderboard for this language.")] = None,
-    results: Results = [],  # noqa: B006
+    results: Results = None,
     mteb_results: MtebResults = None,
-    task_type: TaskTypes = [],  # noqa: B006
+    task_type: TaskTypes = None,
     metric: Metric = None,
     benchmark: Benchmark = "MTEB(Multilingual, v2)",
     min_coverage: Coverage = 0.8,
@@ -108,19 +110,19 @@ def report_command(
 
     if lang is None and not results:
         raise GlottaError("nothing to report", fix="add --lang LANG (leaderboard) and/or --results DIR (glotta runs)")
-    check_writable(out, "--out")
+    check_writable(output, "--output")
     sections = []
     if lang is not None:
         loaded, board, metric = _load_language_view(lang, results, mteb_results, task_type, metric, benchmark,
                                                     min_coverage, partial, data_root)
-        sections.append(leaderboard_section(board, loaded, metric, out))
+        sections.append(leaderboard_section(board, loaded, metric, output))
     records = glotta_records(load_results(results)) if results else []
     if records:
         sections.append(glotta_runs_section(records))
     elif lang is None:  # a report with no section at all
         raise GlottaError("no glotta result files in the --results folders",
                           fix="pass the --output folder of 'glotta eval', or add --lang LANG for the leaderboard")
-    html_path, md_path = write_report(sections, out, "glotta report" + (f": {lang}" if lang else ""))
+    html_path, md_path = write_report(sections, output, "glotta report" + (f": {lang}" if lang else ""))
     console.print(f"wrote {html_path} and {md_path}")
 
 

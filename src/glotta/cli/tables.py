@@ -32,7 +32,7 @@ def study_table(outcomes) -> Table | None:
     for _, label in metrics:
         table.add_column(label, justify="right", no_wrap=True)
     for o in scored:
-        table.add_row(o.task.name, o.model, *(f"{o.scores[key]:.4f}" for key, _ in metrics))
+        table.add_row(o.record().task, o.model, *(f"{o.scores[key]:.4f}" for key, _ in metrics))
     return table
 
 

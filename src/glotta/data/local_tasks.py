@@ -42,7 +42,7 @@ def load_task_folder(spec: TaskSpec) -> Task:
     if not folder.is_dir():
         raise GlottaError(
             "not a task folder (it is a file)" if folder.exists() else "task folder not found",
-            fix="check the path, or set --data-root / GLOTTA_DATA to the folder that holds 'tasks/'",
+            fix="check the path, or set `data_root` / GLOTTA_DATA to the folder that holds 'tasks/'",
             path=folder,
         )
     spec = _read_task_yaml(folder).updated(spec)
@@ -86,9 +86,9 @@ def _read_task_yaml(folder: Path) -> TaskSpec:
     if not isinstance(raw, dict):
         raise GlottaError(f"task.yaml holds {type(raw).__name__}, not settings",
                           fix="write one setting per line, e.g. 'type: retrieval' and 'language: ita'", path=path)
-    if "path" in raw or "hf" in raw:
-        raise GlottaError("task.yaml describes its own folder, so it takes no 'path' or 'hf'",
-                          fix="remove 'path:'/'hf:', or move the entry into a benchmark YAML file", path=path)
+    if {"path", "hf", "mteb"} & set(raw):
+        raise GlottaError("task.yaml describes its own folder, so it takes no 'path', 'hf' or 'mteb'",
+                          fix="remove 'path:'/'hf:'/'mteb:', or move the entry into a benchmark YAML file", path=path)
     return parse_task_spec(raw, where=str(path), base=folder)
 
 

@@ -13,13 +13,15 @@ from glotta.errors import GlottaError
 _FORBIDDEN = ("/", "\\", "\x00")
 
 
-def safe_component(value: str, what: str, *, path: str | Path | None = None, fix: str | None = None) -> str:
+def safe_component(value: str, what: str, *, path: str | Path | None = None, fix: str | None = None,
+                   parameter: str | None = None) -> str:
     """``value`` unchanged if it is usable as one path component, else one GlottaError."""
     if not value.strip() or value in {".", ".."} or any(c in value for c in _FORBIDDEN):
         raise GlottaError(
             f"{what} {value!r} cannot be used as a file name (it is empty, '.' or '..', or has '/', '\\\\' or NUL)",
             fix=fix or f"give the {what} letters, digits, '-', '_' or '.' only",
             path=path,
+            parameter=parameter,
         )
     return value
 

@@ -18,6 +18,9 @@ from glotta.errors import GlottaError
 @dataclass(frozen=True)
 class RetrievalSettings:
     top_k: int = 1000
+    # A document whose id is the query's id is dropped from its ranking before scoring, as mteb
+    # does for corpora that hold the queries themselves (ArguAna: a query is one of the arguments).
+    ignore_identical_ids: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,9 @@ class ClusteringSettings:
     label_field: str = "label"
     n_runs: int = 10
     documents_per_run: int = 16_384  # drawn with replacement, as MTEB's bootstrap does
-    max_documents: int = 100_000  # documents embedded at most (a seeded sample beyond that)
+    # Documents embedded at most (a seeded sample of them, drawn even when all fit, as MTEB draws
+    # it); None embeds every document in order without drawing, as MTEB does when a task sets no maximum.
+    max_documents: int | None = 100_000
     batch_size: int = 512
     seed: int = 42
 
@@ -101,9 +106,15 @@ def _coerce(name: str, annotation: str, value: object, where: str):
     def fail(expected: str):
         return GlottaError(f"evaluator setting {name!r} must be {expected}, got {value!r}", path=where)
 
-    if annotation == "int":
+    if annotation == "int | None" and value is None:
+        return None
+    if annotation in {"int", "int | None"}:
         if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "seed" else 1):
             raise fail("a positive whole number")
+        return value
+    if annotation == "bool":
+        if not isinstance(value, bool):
+            raise fail("true or false")
         return value
     if annotation in {"str", "str | None"}:
         if not isinstance(value, str | int) or isinstance(value, bool):

@@ -17,6 +17,7 @@ class TaskSpec:
 
     path: Path | None = None
     hf: str | None = None  # Hugging Face dataset id
+    mteb: str | None = None  # an MTEB task or benchmark name, from mteb's registry
     subset: str | None = None
     revision: str | None = None
     name: str | None = None
@@ -41,8 +42,11 @@ class TaskSpec:
         return merged
 
 
-_KEYS = {"path", "hf", "subset", "revision", "name", "type", "language", "languages", "split",
+ENTRY_FIX = "write '- path: tasks/it/retrieval_squad_it', '- hf: <dataset id>' or '- mteb: <MTEB task name>'"
+_KEYS = {"path", "hf", "mteb", "subset", "revision", "name", "type", "language", "languages", "split",
          "license", "source", "evaluator"}
+
+_MTEB_KEYS = {"mteb", "subset", "split"}
 
 
 def parse_task_spec(raw: object, *, where: str, base: Path | None) -> TaskSpec:
@@ -52,7 +56,7 @@ def parse_task_spec(raw: object, *, where: str, base: Path | None) -> TaskSpec:
     if not isinstance(raw, dict):
         raise GlottaError(
             f"a task entry must be a mapping or a path, got {type(raw).__name__}",
-            fix="write '- path: tasks/it/retrieval_squad_it' or '- hf: <dataset id>'",
+            fix=ENTRY_FIX,
             path=where,
         )
     unknown = sorted(set(raw) - _KEYS)
@@ -71,6 +75,13 @@ def parse_task_spec(raw: object, *, where: str, base: Path | None) -> TaskSpec:
             raise GlottaError(f"languages must be a code or a list of codes, got {languages!r}",
                               fix="write e.g. 'language: ita' or 'languages: [eng, ita]'", path=where)
         languages = tuple(normalise_language(code, where=where) for code in items)
+    if "mteb" in raw and set(raw) - _MTEB_KEYS:
+        raise GlottaError(
+            f"an 'mteb:' entry takes its type, languages, revision and evaluator from mteb; "
+            f"{', '.join(map(repr, sorted(set(raw) - _MTEB_KEYS)))} cannot be set",
+            fix="keep only 'mteb:', 'subset:' and 'split:' in the entry, or copy the data into a task folder",
+            path=where,
+        )
     task_type = raw.get("type")
     if task_type is not None:
         try:
@@ -93,6 +104,7 @@ def parse_task_spec(raw: object, *, where: str, base: Path | None) -> TaskSpec:
     return TaskSpec(
         path=path,
         hf=_optional_str(raw, "hf", where),
+        mteb=_optional_str(raw, "mteb", where),
         subset=_file_name(raw, "subset", where),
         revision=_file_name(raw, "revision", where),
         name=_file_name(raw, "name", where),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from glotta.errors import GlottaError
 
 
-class TaskType(str, Enum):
+class TaskType(StrEnum):
     RETRIEVAL = "retrieval"
     STS = "sts"
     CLASSIFICATION = "classification"
@@ -33,6 +34,7 @@ class TaskMetadata:
     hf_subset: str = "default"
     inferred: tuple[str, ...] = ()
     settings: object = None  # the evaluator's settings (glotta.data.task_settings), validated
+    main_score: str | None = None  # the metric reported as main_score (MTEB's choice); None: the evaluator's
 
     @property
     def is_monolingual(self) -> bool:
@@ -119,3 +121,31 @@ class ClusteringTask:
 
 Task = (RetrievalTask | RerankingTask | STSTask | ClassificationTask | PairClassificationTask
         | BitextTask | ClusteringTask)
+
+
+def check_unique_tasks(tasks: Sequence[Task]) -> None:
+    """Refuse, before any work, tasks whose results would land on each other.
+
+    A result file holds one task (its name, dataset revision and type) with one entry per
+    (split, subset): two tasks with the same name, subset and split would overwrite one entry,
+    and two of one name with other data or another type would replace each other's file.
+    """
+    entries: dict[tuple[str, str, str], int] = {}
+    first: dict[str, TaskMetadata] = {}
+    for task in tasks:
+        md = task.metadata
+        key = (md.name, md.hf_subset, md.split)
+        entries[key] = entries.get(key, 0) + 1
+        other = first.setdefault(md.name, md)
+        if (other.revision, other.type) != (md.revision, md.type):
+            what = (f"dataset revisions {other.revision!r} and {md.revision!r}" if other.revision != md.revision
+                    else f"types {other.type.value} and {md.type.value}")
+            raise GlottaError(f"two tasks named {md.name} differ ({what}); one result file holds one task",
+                              fix="give one a different 'name:' in its task.yaml or benchmark entry")
+    repeated = [key for key, count in entries.items() if count > 1]
+    if repeated:
+        shown = ", ".join(name if subset == "default" else f"{name} (subset {subset})" for name, subset, _ in repeated)
+        raise GlottaError(
+            f"tasks listed twice (same name, subset and split): {shown}; their results would overwrite each other",
+            fix="list each task once, or give one a different 'name:' in its task.yaml or benchmark entry",
+        )

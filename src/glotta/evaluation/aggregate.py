@@ -14,9 +14,17 @@ import numpy as np
 from glotta.data.languages import iso639_3
 
 
+def task_label(name: str, subset: str, split: str | None = None) -> str:
+    """A score's task as tables name it: the task, with the subset (and split) that tell apart
+    scores of one task, e.g. ``BelebeleRetrieval (ita_Latn-ita_Latn)``; ``default`` is left out."""
+    qualifiers = [q for q in (None if subset == "default" else subset, split) if q]
+    return f"{name} ({', '.join(qualifiers)})" if qualifiers else name
+
+
 @dataclass(frozen=True)
 class ScoreRecord:
-    """One model's main score on one task; ``main_score`` None means not applicable."""
+    """One model's main score on one task (one subset of it, see ``task_label``);
+    ``main_score`` None means not applicable."""
 
     model: str
     task: str

@@ -7,8 +7,8 @@ from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_sc
 
 from glotta.data.tasks import BitextTask
 from glotta.encoders.base import Encoder
+from glotta.encoders.search import TopK
 from glotta.evaluation.embedding import embed_texts
-from glotta.evaluation.search import TopK
 from glotta.progress import ProgressReporter
 
 MAIN_SCORE = "f1"

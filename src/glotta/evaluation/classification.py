@@ -57,8 +57,9 @@ def evaluate_classification(
     task: ClassificationTask, encoder: Encoder, progress: ProgressReporter
 ) -> dict[str, float]:
     settings: ClassificationSettings = task.metadata.settings
-    # Labels as integers in sorted order, as MTEB's class encoding numbers them.
-    label_ids = {label: number for number, label in enumerate(sorted(set(task.train_labels)))}
+    # Labels as integers in sorted order over both splits, as MTEB's class encoding numbers them: a
+    # test label never trained on is then a class the classifier never predicts (counted wrong).
+    label_ids = {label: number for number, label in enumerate(sorted(set(task.train_labels) | set(task.test_labels)))}
     train_labels = [label_ids[label] for label in task.train_labels]
     test_rows = capped_test_rows([label_ids[label] for label in task.test_labels], settings)
     test_labels = np.asarray([label_ids[task.test_labels[row]] for row in test_rows])

@@ -1,7 +1,8 @@
 """Clustering: MiniBatchKMeans with k = number of gold labels, V-measure over bootstrap runs.
 
 The sampling repeats MTEB v2's (``random.Random(seed)``: one sample of the documents to embed,
-then each run draws ``documents_per_run`` of them with replacement), so runs are comparable.
+none when ``max_documents`` is None, then each run draws ``documents_per_run`` of them with
+replacement), so runs are comparable.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ MAIN_SCORE = "v_measure"
 def evaluate_clustering(task: ClusteringTask, encoder: Encoder, progress: ProgressReporter) -> dict:
     settings: ClusteringSettings = task.metadata.settings
     rng = random.Random(settings.seed)
-    chosen = rng.sample(range(len(task.texts)), k=min(len(task.texts), settings.max_documents))
+    everything = range(len(task.texts))
+    chosen = everything if settings.max_documents is None else rng.sample(
+        everything, k=min(len(task.texts), settings.max_documents))
     vectors = embed_texts(encoder, [task.texts[i] for i in chosen], progress, f"encode {task.metadata.name}")
     labels = np.asarray([task.labels[i] for i in chosen])
     kmeans = MiniBatchKMeans(n_clusters=len(np.unique(labels)), batch_size=settings.batch_size,

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from glotta.data.tasks import TaskType
+from glotta.encoders.base import Encoder, Retriever
 from glotta.evaluation import bitext, classification, clustering, pair_classification, retrieval, sts
 from glotta.evaluation.retrieval_metrics import MAIN_SCORE as RETRIEVAL_MAIN_SCORE
+from glotta.progress import ProgressReporter
+
+# (task of the evaluator's type, the model's encoder or retriever, progress) -> scores
+ByEncoder = Callable[[Any, Encoder, ProgressReporter], dict[str, float]]
+ByRetriever = Callable[[Any, Retriever, ProgressReporter], dict[str, float]]
 
 
 @dataclass(frozen=True)
 class Evaluator:
-    run: Callable  # (task, retriever-or-encoder, progress) -> scores
+    """How one task type is scored, and whether a model without vectors can be scored on it."""
+
+    run: ByEncoder | ByRetriever  # ByRetriever exactly when needs_encoder is False
     main_score: str
-    needs_encoder: bool  # False: any retriever (BM25 too) can serve it
+    needs_encoder: bool  # False: any Retriever (BM25 too) can serve it
 
 
 EVALUATORS: dict[TaskType, Evaluator] = {

@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from glotta.data.tasks import RerankingTask, RetrievalTask
-from glotta.encoders.base import Encoder
+from glotta.encoders.base import Encoder, Retriever
 from glotta.evaluation.retrieval_metrics import mteb_rounded, retrieval_metrics
 from glotta.progress import ProgressReporter
 
 RERANKING_MAIN_SCORE = "map_at_1000"
 
 
-def evaluate_retrieval(task: RetrievalTask, retriever, progress: ProgressReporter) -> dict[str, float]:
+def evaluate_retrieval(task: RetrievalTask, retriever: Retriever, progress: ProgressReporter) -> dict[str, float]:
     run = retriever.retrieve(task, task.metadata.settings.top_k, progress)
-    return mteb_rounded(retrieval_metrics(task.qrels, run))
+    return _scored(task, run)
 
 
 def evaluate_reranking(task: RerankingTask, encoder: Encoder, progress: ProgressReporter) -> dict[str, float]:
@@ -33,4 +33,12 @@ def evaluate_reranking(task: RerankingTask, encoder: Encoder, progress: Progress
         scores = documents[[row_of[d] for d in candidates]] @ queries[query_row]
         top = np.argsort(-scores, kind="stable")[: task.metadata.settings.top_k]
         run[query_id] = {candidates[i]: float(scores[i]) for i in top}
+    return _scored(task, run)
+
+
+def _scored(task: RetrievalTask, run: dict[str, dict[str, float]]) -> dict[str, float]:
+    """MTEB's metrics of a run; with ``ignore_identical_ids`` a query's own id is first dropped
+    from its top k, as mteb drops it (after the search, so that ranking holds one document fewer)."""
+    if task.metadata.settings.ignore_identical_ids:
+        run = {query_id: {d: s for d, s in ranked.items() if d != query_id} for query_id, ranked in run.items()}
     return mteb_rounded(retrieval_metrics(task.qrels, run))

@@ -1,4 +1,5 @@
-"""Evaluate models on tasks, writing one MTEB-format result file per (model, task).
+"""Evaluate models on tasks, writing MTEB-format result files: one per (model, task), one entry
+per subset and split in it.
 
 Everything that can be wrong with the input (tasks, models) is checked before the first
 evaluation, so a bad run writes nothing; results that exist are reused unless overwritten.
@@ -12,10 +13,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from glotta.data.tasks import Task, TaskMetadata
+from glotta.data.tasks import Task, TaskMetadata, check_unique_tasks
 from glotta.encoders.registry import EncoderOptions, Model, resolve_model
 from glotta.errors import GlottaError
-from glotta.evaluation.aggregate import ScoreRecord
+from glotta.evaluation.aggregate import ScoreRecord, task_label
 from glotta.evaluation.evaluators import EVALUATORS
 from glotta.evaluation.results import ResultStore
 from glotta.progress import ProgressReporter, SilentProgress
@@ -36,8 +37,8 @@ class Outcome:
         return None if self.scores is None else self.scores["main_score"]
 
     def record(self) -> ScoreRecord:
-        return ScoreRecord(self.model, self.task.name, self.task.type.value, self.task.languages,
-                           self.main_score)
+        return ScoreRecord(self.model, task_label(self.task.name, self.task.hf_subset), self.task.type.value,
+                           self.task.languages, self.main_score)
 
 
 def not_applicable(model: Model, task: Task) -> str | None:
@@ -51,13 +52,16 @@ def run_evaluation(
     tasks: list[Task],
     model_names: list[str],
     output: Path,
-    options: EncoderOptions = EncoderOptions(),
+    options: EncoderOptions | None = None,
     overwrite: bool = False,
     progress: ProgressReporter | None = None,
 ) -> list[Outcome]:
+    """Score every model on every task (one result entry each), reusing stored entries unless ``overwrite``."""
     progress = progress or SilentProgress()
+    check_unique_tasks(tasks)
     if not model_names:
-        raise GlottaError("no model given", fix="add --model NAME (e.g. --model bm25)")
+        raise GlottaError("no model given", fix="pass a model name (e.g. 'bm25')", parameter="models")
+    options = options or EncoderOptions()
     models = [resolve_model(name, options) for name in model_names]
     store = ResultStore(output)
     # stored results are read first, so an unreadable one stops the run before any evaluation
@@ -79,6 +83,7 @@ def _evaluate_one(model: Model, task: Task, store: ResultStore, existing: dict |
     started = time.perf_counter()
     scores = evaluator.run(task, model.encoder if evaluator.needs_encoder else model.retriever, progress)
     elapsed = time.perf_counter() - started
-    store.write(model.name, model.revision, metadata, scores, evaluator.main_score, elapsed)
-    entry = {"main_score": scores[evaluator.main_score], **scores}
+    main_score = metadata.main_score or evaluator.main_score
+    store.write(model.name, model.revision, metadata, scores, main_score, elapsed)
+    entry = {"main_score": scores[main_score], **scores}
     return Outcome(model.name, model.revision, metadata, entry, path)

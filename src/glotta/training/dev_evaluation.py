@@ -31,6 +31,8 @@ def load_retrieval_task(path: Path, option: str = "--dev-task") -> RetrievalTask
 
 def retrieval_evaluator(task: RetrievalTask, prompts: tuple[str, str], max_queries: int | None, seed: int,
                         batch_size: int, name: str):
+    """sentence-transformers' retrieval evaluator over (a seeded sample of) the task's queries,
+    with the prompts the model is trained with: the dev score during training."""
     from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
 
     query_ids = sorted(task.queries)

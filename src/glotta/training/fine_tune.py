@@ -37,6 +37,8 @@ PRECISIONS = ("fp32", "fp16", "bf16")
 
 @dataclass(frozen=True)
 class TrainSettings:
+    """Everything ``glotta train`` sets besides the model and the data (defaults: E5-NL's choices)."""
+
     loss: str = "infonce"
     temperature: float = 0.05
     mini_batch_size: int = 32  # GradCache chunk; memory follows it, not the batch size

@@ -81,7 +81,7 @@ def model_differences(base, tuned) -> list[str]:
     if pipeline(base) != pipeline(tuned):
         return [f"modules: {', '.join(pipeline(base))} (BASE) vs {', '.join(pipeline(tuned))} (TUNED)"]
     differences = []
-    for one, other in zip(base, tuned):
+    for one, other in zip(base, tuned, strict=True):
         if hasattr(one, "auto_model"):
             differences += _differences("", one.auto_model.config.to_dict(), other.auto_model.config.to_dict())
             if not differences and one.tokenizer.get_vocab() != other.tokenizer.get_vocab():

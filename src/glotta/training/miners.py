@@ -6,13 +6,15 @@ import numpy as np
 
 from glotta.encoders.base import Encoder
 from glotta.encoders.bm25 import BM25Retriever
-from glotta.evaluation.search import TopK
+from glotta.encoders.search import TopK
 from glotta.progress import ProgressReporter
 
 CORPUS_CHUNK = 50_000
 
 
 class DenseMiner:
+    """Ranks a shard's positives for each query with an encoder and exact search."""
+
     def __init__(self, encoder: Encoder, backend: str = "numpy"):
         self.encoder, self.backend = encoder, backend
         self.name = f"{encoder.name}@{encoder.revision}"
@@ -38,6 +40,8 @@ class DenseMiner:
 
 
 class BM25Miner:
+    """Ranks a shard's positives for each query with BM25 (the language's stemmer and stopwords)."""
+
     def __init__(self, language: str):
         self.retriever, self.language = BM25Retriever(), language
         self.name = self.retriever.revision

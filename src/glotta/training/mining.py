@@ -36,6 +36,8 @@ DEFAULT_THRESHOLDS = {"topk-abs": 0.7, "topk-marginpos": 0.05, "topk-percpos": 0
 
 @dataclass(frozen=True)
 class MiningSettings:
+    """Which candidates become hard negatives: filter strategy, rank window, sampling, random extras."""
+
     strategy: str = "topk-percpos"
     num_negatives: int = 4
     range_min: int = 0
@@ -55,8 +57,9 @@ class MiningSettings:
             raise GlottaError(f"--range: rank window {self.range_min}:{self.range_max} is empty",
                               fix="give --range MIN:MAX with 0 <= MIN < MAX")
         if self.num_negatives > self.range_max - self.range_min:
-            raise GlottaError(f"{self.num_negatives} negatives cannot come from ranks {self.range_min}:{self.range_max}",
-                              fix="lower --num-negatives or widen --range")
+            raise GlottaError(
+                f"{self.num_negatives} negatives cannot come from ranks {self.range_min}:{self.range_max}",
+                fix="lower --num-negatives or widen --range")
         if self.threshold is not None:
             self._check_threshold(self.threshold)
 

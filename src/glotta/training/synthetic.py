@@ -26,7 +26,8 @@ PROMPTS = {
             "Scrivi una domanda in italiano a cui il seguente testo risponde, senza copiarne le frasi.\n"
             "Rispondi solo con JSON: {{\"query\": \"...\"}}\n\nTesto:\n{passage}"),
     "nld": ("Je bent een assistent die zoekvragen schrijft. Onderwerp: {topic}.\n"
-            "Schrijf een vraag in het Nederlands die door de volgende tekst beantwoord wordt, zonder zinnen over te nemen.\n"
+            "Schrijf een vraag in het Nederlands die door de volgende tekst beantwoord wordt, "
+            "zonder zinnen over te nemen.\n"
             "Antwoord alleen met JSON: {{\"query\": \"...\"}}\n\nTekst:\n{passage}"),
 }
 FALLBACK_PROMPT = ("You write search queries. Topic: {topic}.\nWrite one question in {language} that the "
@@ -99,7 +100,8 @@ class SyntheticPairBuilder:
         s = self.settings
         passages = self._passages(documents)
         topics = [self.rng.choice(s.topics) if s.topics else (d.title or "general") for d, _ in passages]
-        replies = self.client.complete_all([prompt_for(s.language, t, p) for t, (_, p) in zip(topics, passages)])
+        replies = self.client.complete_all([prompt_for(s.language, t, p)
+                                            for t, (_, p) in zip(topics, passages, strict=True)])
         candidates, seen = [], set()
         for (document, passage), reply in zip(passages, replies, strict=True):
             query = parse_query(reply)

@@ -67,7 +67,7 @@ def load_training_data(paths: list[Path], negatives: int, general: list[Path] = 
                 continue
             source = f"general:{path.stem}" if is_general else str(record.get("corpus") or path.stem)
             columns = data.sources.setdefault(source, {c: [] for c in data.columns})
-            for column, text in zip(data.columns, row):
+            for column, text in zip(data.columns, row, strict=True):
                 columns[column].append(text)
             if max_rows is not None and data.rows >= max_rows:
                 break

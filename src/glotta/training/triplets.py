@@ -31,6 +31,8 @@ from glotta.training.synthetic import SyntheticPairBuilder, SyntheticSettings
 
 @dataclass(frozen=True)
 class BuildSettings:
+    """Everything a triplet build depends on besides its corpus: a resumed build must match it."""
+
     pairs: PairSettings | SyntheticSettings
     mining: MiningSettings
     miner: str
@@ -68,7 +70,8 @@ def mine_rows(pairs: list[Pair], miner, settings: MiningSettings, rng: random.Ra
             "negative_kinds": ["hard"] * len(hard) + ["random"] * len(extra),
             "negative_scores": selection.scores[q] + [None] * len(extra),
             "positive_score": float(positive_scores[q]),
-            "miner": miner.name, "strategy": settings.strategy, "source": pair.source, "corpus": pair.corpus, "doc_id": pair.doc_id,
+            "miner": miner.name, "strategy": settings.strategy, "source": pair.source, "corpus": pair.corpus,
+            "doc_id": pair.doc_id,
         })
     return rows, counts
 
@@ -89,7 +92,7 @@ def build_triplets(corpus: list[Path], out: Path, settings: BuildSettings, miner
                          "temperature": llm.settings.temperature}
     if manifest.exists() and _read_manifest(manifest) != wanted:
         raise GlottaError("this folder holds triplets built with other settings",
-                          fix="choose a new --out folder, or delete this one to rebuild", path=out)
+                          fix="choose a new --output folder, or delete this one to rebuild", path=out)
     reader = CorpusReader(corpus, given_pairs=getattr(settings.pairs, "strategy", None) == "given")  # checks the files
     folders = (out / "shards", out / "shard-counts", out, *out.parents)  # deepest first
     new_folders = [folder for folder in folders if not folder.exists()]
@@ -209,7 +212,7 @@ def _read_manifest(path: Path) -> object:
         return json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise GlottaError("manifest.json is not readable JSON: this is not a finished or resumable build",
-                          fix="choose a new --out folder, or delete this one to rebuild", path=path) from None
+                          fix="choose a new --output folder, or delete this one to rebuild", path=path) from None
 
 
 def _counts_path(shard: Path) -> Path:

@@ -96,7 +96,7 @@ def score_rows(outcomes: list, tasks: int) -> list[dict]:
     original's and the next the trim's (their names can be equal: two folders called ``model``).
     """
     rows = []
-    for before, after in zip(outcomes[:tasks], outcomes[tasks:]):
+    for before, after in zip(outcomes[:tasks], outcomes[tasks:], strict=True):
         a, b = before.main_score, after.main_score
         rows.append({"task": before.task.name, "type": before.task.type.value, "original": a, "trimmed": b,
                      "difference_points": None if a is None or b is None else round(100 * (b - a), 3)})

@@ -46,7 +46,7 @@ def measure_coverage(original: Tokenizer, trimmed: Tokenizer, kept: list[int], t
     for batch in batched(texts):
         before = original.encode_batch_fast(batch, add_special_tokens=False)
         after = trimmed.encode_batch_fast(batch, add_special_tokens=False)
-        for old, new in zip(before, after):
+        for old, new in zip(before, after, strict=True):
             mapped = new_id[np.asarray(old.ids, dtype=np.int64)]
             kept_here = int((mapped >= 0).sum())
             result.tokens += len(mapped)
@@ -72,5 +72,5 @@ def unchanged_share(original: Tokenizer, trimmed: Tokenizer, texts: Iterable[str
     for batch in batched(unique):
         before = original.encode_batch(batch, add_special_tokens=False)  # _fast leaves .tokens empty
         after = trimmed.encode_batch(batch, add_special_tokens=False)
-        same += sum(a.tokens == b.tokens for a, b in zip(before, after))
+        same += sum(a.tokens == b.tokens for a, b in zip(before, after, strict=True))
     return round(same / len(unique), 6) if unique else None

@@ -87,7 +87,8 @@ def fast_tokenizer(original, backend: Tokenizer):
     """
     from transformers import PreTrainedTokenizerFast
 
-    extra = list(getattr(original, "extra_special_tokens", None) or getattr(original, "additional_special_tokens", None) or [])
+    extra = list(getattr(original, "extra_special_tokens", None)
+                 or getattr(original, "additional_special_tokens", None) or [])
     named = {key: getattr(original, key) for key in ("bos_token", "eos_token", "unk_token", "sep_token",
                                                      "pad_token", "cls_token", "mask_token")
              if getattr(original, key, None) is not None}

@@ -47,6 +47,8 @@ EQUALITY_TOLERANCE = 1e-4
 
 @dataclass(frozen=True)
 class TrimSettings:
+    """What ``glotta trim`` reads (model, corpora, word lists), how large a vocabulary it keeps, where it writes."""
+
     model: str
     corpus: list[Path]
     language: str  # as typed; normalised by trim_model
@@ -61,6 +63,8 @@ class TrimSettings:
 
 @dataclass(frozen=True)
 class TrimResult:
+    """The trim report, and what an evaluation of original against trimmed needs."""
+
     report: dict  # also saved as trim_report.json in the output folder
     original_folder: Path
     sample: list[str]  # corpus texts, for measuring encode speed
@@ -75,16 +79,17 @@ def trim_model(settings: TrimSettings, progress: ProgressReporter | None = None)
     language = normalise_language(settings.language, where="--lang")
     if settings.size < 1 or settings.min_count < 1:
         raise GlottaError("--size and --min-count must be positive", fix="e.g. --size 50000 --min-count 2")
-    check_writable(settings.out, "--out")
+    check_writable(settings.out, "--output")
     reader = CorpusReader(list(settings.corpus))
     base_reader = CorpusReader(list(settings.keep_corpus)) if settings.keep_corpus else None
     word_lists = [read_word_frequencies(source, language) for source in settings.word_frequencies]
     out = settings.out
     folder, name, revision = locate_sentence_transformer(settings.model)
     if out.exists() and out.resolve() == folder.resolve():
-        raise GlottaError("the output folder is the model's own folder", fix="pass another --out", path=out)
+        raise GlottaError("the output folder is the model's own folder", fix="pass another --output", path=out)
     if out.exists() and any(out.iterdir()) and not settings.overwrite:  # check_writable refused a file
-        raise GlottaError("the output folder exists", fix="pass another --out, or --overwrite to replace it", path=out)
+        raise GlottaError("the output folder exists", fix="pass another --output, or --overwrite to replace it",
+                          path=out)
 
     original = load_sentence_transformer(folder, device="cpu", remote_code_fix=(
         "glotta trim runs no model code: trim a model made of sentence-transformers and transformers classes"))
@@ -117,7 +122,7 @@ def trim_model(settings: TrimSettings, progress: ProgressReporter | None = None)
                 Ranking("numbers", number_token_counts(backend), 1)]
     rankings += [Ranking(f"word list {source}" if len(word_lists) > 1 else "word list",
                          word_token_weights(backend, words), np.finfo(float).tiny)
-                 for source, words in zip(settings.word_frequencies, word_lists)]
+                 for source, words in zip(settings.word_frequencies, word_lists, strict=True)]
     selection = select_ids(forced, rankings, settings.size, closure)
     kept = selection.kept
     trimmed_backend = rebuild_tokenizer(backend, kept)
@@ -141,7 +146,7 @@ def trim_model(settings: TrimSettings, progress: ProgressReporter | None = None)
         "corpus": [str(p) for p in settings.corpus],
         "keep_corpus": [str(p) for p in settings.keep_corpus],
         "word_frequencies": [{"source": source, "words": len(words)}
-                             for source, words in zip(settings.word_frequencies, word_lists)],
+                             for source, words in zip(settings.word_frequencies, word_lists, strict=True)],
         "settings": {"size": settings.size, "min_count": settings.min_count, "max_documents": settings.max_documents},
         "tokenizer_model": kind,
         "vocabulary": {
@@ -287,7 +292,8 @@ def _save_atomically(model, out: Path, report: dict, checks: list[str], referenc
     try:
         model.save(str(temporary), create_model_card=False)
         reloaded = SentenceTransformer(str(temporary), device="cpu", local_files_only=True)
-        differences = [float(np.abs(a - b).max()) for a, b in zip(reference, _embed(reloaded, checks, prompts))]
+        again = _embed(reloaded, checks, prompts)
+        differences = [float(np.abs(a - b).max()) for a, b in zip(reference, again, strict=True)]
         report["equality_check"] = {"texts": len(checks), "prompts": len(reference),
                                     "max_abs_diff": max(differences, default=None)}
         if differences and max(differences) > EQUALITY_TOLERANCE:
@@ -298,7 +304,7 @@ def _save_atomically(model, out: Path, report: dict, checks: list[str], referenc
         _usual_modes(temporary)
         if out.exists():
             if not overwrite and not (out.is_dir() and not any(out.iterdir())):  # filled while we worked
-                raise GlottaError("the output folder exists", fix="pass another --out, or --overwrite", path=out)
+                raise GlottaError("the output folder exists", fix="pass another --output, or --overwrite", path=out)
             old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".old"))
             os.replace(out, old / out.name)
             os.replace(temporary, out)

@@ -88,7 +88,8 @@ def word_token_weights(backend: Tokenizer, words: list[tuple[str, float]]) -> np
     for batch in batched(words):
         for form in (lambda w: w, lambda w: w[:1].upper() + w[1:]):
             texts = [form(word) for word, _ in batch]
-            for encoding, (_, frequency) in zip(tokenizer.encode_batch_fast(texts, add_special_tokens=False), batch):
+            encodings = tokenizer.encode_batch_fast(texts, add_special_tokens=False)
+            for encoding, (_, frequency) in zip(encodings, batch, strict=True):
                 np.add.at(weights, encoding.ids, frequency)
     return weights
 

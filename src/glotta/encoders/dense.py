@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 from glotta.data.tasks import RetrievalTask
-from glotta.encoders.base import Encoder
-from glotta.evaluation.search import TopK
+from glotta.encoders.base import Encoder, Ranking
+from glotta.encoders.search import TopK
 from glotta.progress import ProgressReporter
 
 CORPUS_CHUNK = 50_000
 
 
 class DenseRetriever:
+    """The Retriever of an encoder: its name and revision, exact search (numpy or FAISS)."""
+
     def __init__(self, encoder: Encoder, backend: str = "numpy", corpus_chunk: int = CORPUS_CHUNK):
         self.encoder = encoder
         self.name, self.revision = encoder.name, encoder.revision
         self.backend = backend
         self.corpus_chunk = corpus_chunk
 
-    def retrieve(
-        self, task: RetrievalTask, top_k: int, progress: ProgressReporter
-    ) -> dict[str, dict[str, float]]:
+    def retrieve(self, task: RetrievalTask, top_k: int, progress: ProgressReporter) -> Ranking:
         query_ids = list(task.queries)
         with progress.track(f"encode queries {task.metadata.name}", len(query_ids)) as advance:
             queries = self.encoder.encode_queries(list(task.queries.values()), advance)
