@@ -12,6 +12,16 @@ from glotta.analysis.results_reader import LoadedResults
 from glotta.data.languages import language_name
 from glotta.evaluation.aggregate import ScoreRecord, language_groups, summarise
 from glotta.evaluation.evaluators import EVALUATORS
+from glotta.evaluation.retrieval_metrics import STUDY_K_VALUES
+from glotta.evaluation.significance import (
+    ALPHA,
+    RESAMPLES,
+    SEED,
+    Interval,
+    compare_models,
+    mean_interval,
+    stored_per_query,
+)
 
 
 @dataclass(frozen=True)
@@ -151,3 +161,76 @@ def triplet_stats_table(stats: dict, title: str) -> TableData:
                          f"{entry['mean']:.3f} ± {entry['std']:.3f}; "
                          f"{entry['p5']:.3f} / {entry['p50']:.3f} / {entry['p95']:.3f}"])
     return TableData(title, ["statistic", "value"], rows, {1})
+
+
+@dataclass(frozen=True)
+class ScoredEntry:
+    """One model's stored score entry on one task (named as the tables name tasks)."""
+
+    task: str
+    task_type: str
+    model: str
+    entry: dict
+
+
+RANKED_TYPES = ("retrieval", "reranking")  # the types scored query by query
+_STUDY_METRICS = [(f"{name}_at_{k}", f"{label}@{k}")
+                  for name, label in (("recall", "R"), ("ndcg", "nDCG"), ("mrr", "MRR")) for k in STUDY_K_VALUES]
+_NO_PER_QUERY = "its result file has no per-query scores (an older glotta's, or mteb's); --overwrite scores it again"
+
+
+def study_table(scored: list[ScoredEntry]) -> TableData | None:
+    """The Italian study's view: Recall, nDCG and MRR at k = 1, 10, 100, one row per model and task,
+    with the main score's bootstrap 95% interval over queries."""
+    ranked = [s for s in scored if s.task_type in RANKED_TYPES]
+    if not ranked:
+        return None
+    rows = []
+    for s in ranked:
+        per_query = stored_per_query(s.entry)
+        interval = None if per_query is None or len(per_query) < 2 else mean_interval(list(per_query.values()))
+        main = _score(s.entry.get("main_score")) + ("" if interval is None else f" {_interval(interval)}")
+        rows.append([s.task, s.model, *(_score(s.entry.get(key)) for key, _ in _STUDY_METRICS), main,
+                     "-" if per_query is None else str(len(per_query))])
+    notes = [f"main: the main score (nDCG@10 for retrieval, MAP@1000 for reranking, or the task's own) [95% CI: "
+             f"percentile bootstrap over the queries, {RESAMPLES:,} resamples, seed {SEED}]"]
+    if any(row[-1] == "-" for row in rows):
+        notes.append(f"no interval, queries '-': {_NO_PER_QUERY}")
+    return TableData("retrieval and reranking at k = " + ", ".join(map(str, STUDY_K_VALUES)),
+                     ["task", "model", *(label for _, label in _STUDY_METRICS), "main [95% CI]", "queries"], rows,
+                     set(range(2, len(_STUDY_METRICS) + 4)), notes)
+
+
+def paired_tests_tables(scored: list[ScoredEntry], alpha: float = ALPHA) -> list[TableData]:
+    """Per retrieval or reranking task with two or more models: every pair's paired test on the main score."""
+    by_task: dict[str, list[ScoredEntry]] = {}
+    for s in scored:
+        if s.task_type in RANKED_TYPES:
+            by_task.setdefault(s.task, []).append(s)
+    tables = []
+    for task, entries in by_task.items():
+        if len(entries) < 2:
+            continue
+        per_query = {s.model: stored_per_query(s.entry) for s in entries}
+        missing = [model for model, values in per_query.items() if values is None]
+        usable = {model: values for model, values in per_query.items() if values is not None}
+        rows = [[t.better, t.worse, str(t.difference.queries), f"{t.difference.mean:+.4f}", _interval(t.difference),
+                 _p(t.p_value), _p(t.p_holm), "yes" if t.significant else "no"]
+                for t in (compare_models(usable, alpha=alpha) if len(usable) >= 2 else [])]
+        notes = [f"difference of the mean per-query main score, better model first; 95% CI: paired bootstrap; p: "
+                 f"two-sided paired sign-flip test, {RESAMPLES:,} resamples, seed {SEED}; significant: Holm-adjusted "
+                 f"p < {alpha} over this task's {len(rows)} pair{'' if len(rows) == 1 else 's'}"]
+        if missing:
+            notes.append(f"not compared: {', '.join(missing)}: {_NO_PER_QUERY}")
+        tables.append(TableData(f"{task}: paired tests between models", [
+            "model", "vs", "queries", "difference", "95% CI", "p", "p (Holm)", f"significant at {alpha}"],
+            rows, {2, 3, 4, 5, 6}, notes))
+    return tables
+
+
+def _interval(interval: Interval) -> str:
+    return f"[{interval.low:.4f}, {interval.high:.4f}]"
+
+
+def _p(value: float) -> str:
+    return f"{value:.4f}" if value >= 1e-4 else "<0.0001"

@@ -126,12 +126,10 @@ def eval_command(
                            batch_size=batch_size, device=device, cache=False if no_cache else (cache_dir or True),
                            faiss=faiss, trust_remote_code=trust_remote_code, data_root=data_root,
                            progress=RichProgress(bars))
-    from glotta.cli.tables import study_table
+    from glotta.analysis.tables import ScoredEntry
 
-    _print_scores(results.records())
-    study = study_table(results.outcomes)
-    if study is not None:
-        console.print(study)
+    _print_scores(results.records(), [ScoredEntry(o.record().task, o.task.type.value, o.model, o.scores)
+                                      for o in results.outcomes if o.scores is not None])
     for reason in dict.fromkeys(o.reason for o in results.outcomes if o.reason):
         console.print(f"n/a: {reason}")
     reused = sum(o.reused for o in results.outcomes)
@@ -139,11 +137,15 @@ def eval_command(
     console.print(f"results in {output}{note}")
 
 
-def _print_scores(records) -> None:
-    from glotta.analysis.tables import main_score_table, summary_tables
+def _print_scores(records, scored) -> None:
+    """The main scores and language summary, then the retrieval view with intervals and paired tests."""
+    from glotta.analysis.tables import main_score_table, paired_tests_tables, study_table, summary_tables
     from glotta.cli.tables import rich_table
 
-    for table in [main_score_table(records), *summary_tables(records)]:
+    study = study_table(scored)
+    tables = [main_score_table(records), *summary_tables(records), *([study] if study else []),
+              *paired_tests_tables(scored)]
+    for table in tables:
         console.print(rich_table(table))
 
 
@@ -154,8 +156,10 @@ results_app = typer.Typer(no_args_is_help=True, help="Read saved results.")
 def results_show_command(
     folder: Annotated[Path, typer.Argument(help="A results folder written by 'glotta eval'.")],
 ) -> None:
-    """Print the per-task scores and the language-pure summary of saved results."""
+    """Print the per-task scores, the language-pure summary and the retrieval view (intervals, paired
+    tests) of saved results."""
     from glotta.analysis.results_reader import glotta_records, load_results
+    from glotta.analysis.tables import ScoredEntry
 
     loaded = load_results([folder])
     for path, why in loaded.skipped:
@@ -163,7 +167,10 @@ def results_show_command(
     records = glotta_records(loaded)
     if not records:
         raise GlottaError("no glotta result files found", fix="pass the --output folder of 'glotta eval'", path=folder)
-    _print_scores(records)
+    # glotta_records names one record per subset of each glotta run, in this order
+    stored = [(run, subset) for run in loaded.runs if run.glotta_type for subset in run.subsets]
+    _print_scores(records, [ScoredEntry(r.task, r.task_type, r.model, subset.metrics)
+                            for r, (_, subset) in zip(records, stored, strict=True)])
 
 
 def tasks_command(

@@ -6,18 +6,21 @@ import numpy as np
 
 from glotta.data.tasks import RerankingTask, RetrievalTask
 from glotta.encoders.base import Encoder, Retriever
-from glotta.evaluation.retrieval_metrics import mteb_rounded, retrieval_metrics
+from glotta.evaluation.retrieval_metrics import MAIN_SCORE, mean_metrics, mteb_rounded, per_query_metrics
 from glotta.progress import ProgressReporter
 
 RERANKING_MAIN_SCORE = "map_at_1000"
+# kept query by query in the result entry, beside the task's main score: what significance tests read
+PER_QUERY_METRICS = ("ndcg_at_10", "recall_at_10", "mrr_at_10")
+PER_QUERY_DECIMALS = 6  # as mteb rounds the scores it writes
 
 
-def evaluate_retrieval(task: RetrievalTask, retriever: Retriever, progress: ProgressReporter) -> dict[str, float]:
+def evaluate_retrieval(task: RetrievalTask, retriever: Retriever, progress: ProgressReporter) -> dict:
     run = retriever.retrieve(task, task.metadata.settings.top_k, progress)
-    return _scored(task, run)
+    return _scored(task, run, MAIN_SCORE)
 
 
-def evaluate_reranking(task: RerankingTask, encoder: Encoder, progress: ProgressReporter) -> dict[str, float]:
+def evaluate_reranking(task: RerankingTask, encoder: Encoder, progress: ProgressReporter) -> dict:
     """Score only the candidates of each query; documents outside its list are never ranked."""
     name = task.metadata.name
     query_ids = list(task.queries)
@@ -33,12 +36,26 @@ def evaluate_reranking(task: RerankingTask, encoder: Encoder, progress: Progress
         scores = documents[[row_of[d] for d in candidates]] @ queries[query_row]
         top = np.argsort(-scores, kind="stable")[: task.metadata.settings.top_k]
         run[query_id] = {candidates[i]: float(scores[i]) for i in top}
-    return _scored(task, run)
+    return _scored(task, run, RERANKING_MAIN_SCORE)
 
 
-def _scored(task: RetrievalTask, run: dict[str, dict[str, float]]) -> dict[str, float]:
-    """MTEB's metrics of a run; with ``ignore_identical_ids`` a query's own id is first dropped
-    from its top k, as mteb drops it (after the search, so that ranking holds one document fewer)."""
+def _scored(task: RetrievalTask, run: dict[str, dict[str, float]], main_score: str) -> dict:
+    """MTEB's metrics of a run, and under ``per_query`` the main score and ``PER_QUERY_METRICS`` of each query.
+
+    With ``ignore_identical_ids`` a query's own id is first dropped from its top k, as mteb drops
+    it (after the search, so that ranking holds one document fewer). The per-query scores sit
+    inside the MTEB score entry (as mteb keeps ``scores_per_experiment`` there), so they travel
+    with the entry when it is reused and mteb still reads the file.
+    """
     if task.metadata.settings.ignore_identical_ids:
         run = {query_id: {d: s for d, s in ranked.items() if d != query_id} for query_id, ranked in run.items()}
-    return mteb_rounded(retrieval_metrics(task.qrels, run))
+    per_query = per_query_metrics(task.qrels, run)
+    scores = mteb_rounded(mean_metrics(per_query))
+    main_score = task.metadata.main_score or main_score
+    kept = list(dict.fromkeys((main_score, *PER_QUERY_METRICS)))
+    query_ids = sorted(set.intersection(*(set(per_query[name]) for name in kept)))
+    return {**scores, "per_query": {
+        "main_score": main_score,
+        "query_ids": query_ids,
+        **{name: [round(per_query[name][q], PER_QUERY_DECIMALS) for q in query_ids] for name in kept},
+    }}

@@ -17,27 +17,38 @@ _PYTREC = {"ndcg_cut": "ndcg_at", "map_cut": "map_at", "recall": "recall_at", "P
            "success": "hit_rate_at"}
 
 
+def per_query_metrics(
+    qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]], k_values=K_VALUES
+) -> dict[str, dict[str, float]]:
+    """Every metric at every k, query by query (metric -> query id -> value), unrounded.
+
+    pytrec_eval's metrics cover the judged queries of the run, MRR every query of the run, as
+    mteb averages them.
+    """
+    measures = {f"{measure}.{','.join(map(str, k_values))}" for measure in _PYTREC}
+    evaluated = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run)
+    metrics = {f"{name}_{k}": {q: values[f"{measure}_{k}"] for q, values in evaluated.items()}
+               for measure, name in _PYTREC.items() for k in k_values}
+    for k, reciprocal_ranks in mrr_at_k(qrels, run, k_values).items():
+        metrics[f"mrr_at_{k}"] = dict(zip(run, reciprocal_ranks, strict=True))
+    return metrics
+
+
 def retrieval_metrics(
     qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]], k_values=K_VALUES
 ) -> dict[str, float]:
-    """Mean over judged queries of every metric at every k, unrounded."""
-    measures = {f"{measure}.{','.join(map(str, k_values))}" for measure in _PYTREC}
-    per_query = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run)
-    n = len(per_query)
-    metrics = {}
-    for measure, name in _PYTREC.items():
-        for k in k_values:
-            metrics[f"{name}_{k}"] = sum(q[f"{measure}_{k}"] for q in per_query.values()) / n
-    reciprocal_ranks = mrr_at_k(qrels, run, k_values)
-    for k in k_values:
-        metrics[f"mrr_at_{k}"] = sum(reciprocal_ranks[k]) / len(reciprocal_ranks[k])
-    return metrics
+    """Mean over queries of every metric at every k, unrounded."""
+    return mean_metrics(per_query_metrics(qrels, run, k_values))
+
+
+def mean_metrics(per_query: dict[str, dict[str, float]]) -> dict[str, float]:
+    return {name: sum(values.values()) / len(values) for name, values in per_query.items()}
 
 
 def mrr_at_k(
     qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]], k_values=K_VALUES
 ) -> dict[int, list[float]]:
-    """Per-query reciprocal rank of the first relevant document within the top k."""
+    """Per-query reciprocal rank of the first relevant document within the top k, in the run's query order."""
     out: dict[int, list[float]] = {k: [] for k in k_values}
     for query_id, doc_scores in run.items():
         relevant = {d for d, grade in qrels.get(query_id, {}).items() if grade > 0}
