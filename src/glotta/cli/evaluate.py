@@ -36,8 +36,13 @@ def encoder_options(cache_dir: Path | None, no_cache: bool, batch_size: int, dev
     """The API's encoder options from the flags every evaluating command shares."""
     from glotta.api import encoder_options as options
 
-    return options(batch_size=batch_size, device=device, cache=False if no_cache else (cache_dir or True),
+    return options(batch_size=batch_size, device=device, cache=_cache(cache_dir, no_cache),
                    faiss=faiss, trust_remote_code=trust_remote_code)
+
+
+def _cache(cache_dir: Path | None, no_cache: bool) -> bool | Path:
+    """The API's ``cache`` argument from --cache-dir / --no-cache."""
+    return False if no_cache else (cache_dir or True)
 
 
 def _task_items(benchmarks: list[str], tasks: list[Path], data_root: Path | None) -> list:
@@ -123,7 +128,7 @@ def eval_command(
         from glotta.progress import RichProgress
 
         results = evaluate(model, items, output, subsets=subset, split=split, overwrite=overwrite,
-                           batch_size=batch_size, device=device, cache=False if no_cache else (cache_dir or True),
+                           batch_size=batch_size, device=device, cache=_cache(cache_dir, no_cache),
                            faiss=faiss, trust_remote_code=trust_remote_code, data_root=data_root,
                            progress=RichProgress(bars))
     from glotta.analysis.tables import ScoredEntry
