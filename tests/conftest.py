@@ -6,6 +6,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -156,3 +159,29 @@ def build_tiny_model(folder: Path, prompts: dict | None = None, seed: int = 0) -
 @pytest.fixture
 def tiny_model(tmp_path) -> Path:
     return build_tiny_model(tmp_path / "tiny-model")
+
+
+def send_json(handler, reply: dict) -> None:
+    """Answer an HTTP request of a test server (an OpenAI-compatible chat endpoint) with JSON."""
+    data = json.dumps(reply).encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+def chat_completion(model: str, content: str) -> dict:
+    return {"id": "x", "object": "chat.completion", "created": 0, "model": model,
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}]}
+
+
+@contextmanager
+def serving(handler):
+    """A threaded HTTP server on 127.0.0.1 with ``handler``; yields its ``/v1`` base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()

@@ -30,10 +30,12 @@ IMPOSSIBLE = {
     "advise": ["m", "--dev-task", "t", "--saturation-threshold", "2"],
     "compare": ["a", "b", "--benchmark", "ita", "--drop-points", "-1"],
     "merge": ["a", "b", "--out", "o", "--alpha", "not-a-number"],
+    "rag build": ["docs", "--lang", "nld", "--output", "o", "--num-queries", "0"],
 }
 NAMED = {"eval": "--batch-size", "leaderboard": "--min-coverage", "report": "--min-coverage",
          "triplets build": "--num-negatives", "trim": "--size", "train": "--batch-size",
-         "advise": "--saturation-threshold", "compare": "--drop-points", "merge": "--alpha"}
+         "advise": "--saturation-threshold", "compare": "--drop-points", "merge": "--alpha",
+         "rag build": "--num-queries"}
 
 
 def _commands(group, prefix=()) -> list[str]:

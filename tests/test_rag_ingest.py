@@ -61,8 +61,9 @@ def write_pdf(path: Path, title: str, paragraphs: list[str]) -> None:
     pdf.add_font("DejaVu", fname=str(FONT))
     pdf.set_font("DejaVu", size=11)
     pdf.set_title(title)
-    for paragraph in paragraphs:
+    for number, paragraph in enumerate(paragraphs, 1):
         pdf.add_page()
+        pdf.start_section(f"Artikel {number}")  # a bookmark only: the outline, not printed on the page
         pdf.multi_cell(0, 6, paragraph.replace("fi", "\ufb01"))
     pdf.output(str(path))
 
@@ -160,6 +161,9 @@ def test_headings_are_found_with_their_offsets(corpus):
         assert len(articles) >= 3 and {h.level for h in articles} == {2 if name != "sub/besluit.docx" else 1}
         for heading in document.headings:
             assert document.text[heading.offset:heading.offset + len(heading.text)] == heading.text
+    pdf = documents["wet.pdf"]  # bookmarks that are not printed: each starts its page
+    assert [(h.level, h.text, h.offset) for h in pdf.headings] == [
+        (1, f"Artikel {number}", start) for number, start, _ in pdf.pages]
 
 
 def test_unreadable_files_are_named_counted_and_skipped(corpus):
@@ -194,7 +198,11 @@ def test_glotta_corpus_layouts_are_read_by_corpus_reader(tmp_path, statutes):
     (tmp_path / "kapot.parquet").write_bytes(b"PAR1 not really")
     result = ingest([tmp_path])
     assert [d.id for d in result.documents] == [f"docs.jsonl:{r['id']}" for r in statutes] + [f"sub.parquet:{statutes[0]['id']}"]
-    assert result.documents[0].text == statutes[0]["text"] and result.documents[0].title == statutes[0]["title"]
+    first = result.documents[0]
+    assert first.text == statutes[0]["text"]
+    # "<regulation> - <section>" (an en dash): the section is a heading (of no text) at offset 0; titles read as before
+    assert first.title + TITLE_SEPARATOR + first.headings[0].text == statutes[0]["title"]
+    assert (first.headings[0].level, first.headings[0].offset) == (1, 0)
     assert [(Path(p).name, why.split(" (")[0]) for p, why in result.skipped] == [("kapot.parquet", "corrupt parquet corpus")]
 
 

@@ -23,7 +23,7 @@ def namespaces(tmp_path_factory) -> list[dict]:
     (place / "shared").symlink_to(DATA.parent)
     (place / "checkout").mkdir()
     blocks = _python_blocks()
-    assert len(blocks) == 3
+    assert len(blocks) == 4
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(place / "checkout")
         namespace: dict = {}
@@ -56,3 +56,10 @@ def test_tasks_benchmarks_and_encoders_load_as_the_cli_does(namespaces):
 def test_mteb_benchmark_listing_needs_no_download(namespaces):
     listing = namespaces[2]["listing"]
     assert len(listing) == 40 and sum(info.scorable for info in listing) >= 34
+
+
+def test_a_benchmark_of_ones_own_documents_is_built_and_scored(namespaces):
+    space = namespaces[3]
+    counts = space["manifest"]["counts"]
+    assert counts["documents"] == 150 and {"test heading", "test cloze", "dev cloze"} <= set(counts["queries"])
+    assert 0 < space["rag"].main_score("bm25", "wetten-rag") < 1

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
 
 import pytest
 
+from conftest import chat_completion, send_json, serving
 from glotta.data.corpus import CorpusReader
 from glotta.training.llm_client import ChatClient, LLMSettings, ResponseCache
 from glotta.training.synthetic import SyntheticPairBuilder, SyntheticSettings, parse_query
@@ -41,24 +41,14 @@ class FakeChat(BaseHTTPRequestHandler):
             content = json.dumps({"query": "What does the government say about the rules for this?"})
         else:
             content = json.dumps({"query": "Wat zegt de wet over " + " en ".join(words) + "?"})
-        reply = {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                 "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}]}
-        data = json.dumps(reply).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, chat_completion(body["model"], content))
 
 
 @pytest.fixture
 def endpoint():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeChat)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     FakeChat.calls, FakeChat.keys = 0, []
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+    with serving(FakeChat) as url:
+        yield url
 
 
 def test_parse_query_accepts_only_json_with_a_query():

@@ -12,6 +12,7 @@ from glotta.analysis.results_reader import LoadedResults
 from glotta.data.languages import language_name
 from glotta.evaluation.aggregate import ScoreRecord, language_groups, summarise
 from glotta.evaluation.evaluators import EVALUATORS
+from glotta.evaluation.retrieval import STUDY_METRICS
 from glotta.evaluation.retrieval_metrics import STUDY_K_VALUES
 from glotta.evaluation.significance import (
     ALPHA,
@@ -174,14 +175,22 @@ class ScoredEntry:
 
 
 RANKED_TYPES = ("retrieval", "reranking")  # the types scored query by query
-_STUDY_METRICS = [(f"{name}_at_{k}", f"{label}@{k}")
-                  for name, label in (("recall", "R"), ("ndcg", "nDCG"), ("mrr", "MRR")) for k in STUDY_K_VALUES]
+_MEASURE_LABELS = {"recall": "R", "ndcg": "nDCG", "mrr": "MRR"}
+
+
+def _study_label(key: str) -> str:
+    measure, k = key.split("_at_")
+    return f"{_MEASURE_LABELS[measure]}@{k}"
+
+
+_STUDY_METRICS = [(key, _study_label(key)) for key in STUDY_METRICS]
 _NO_PER_QUERY = "its result file has no per-query scores (an older glotta's, or mteb's); --overwrite scores it again"
 
 
 def study_table(scored: list[ScoredEntry]) -> TableData | None:
     """The Italian study's view: Recall, nDCG and MRR at k = 1, 10, 100, one row per model and task,
-    with the main score's bootstrap 95% interval over queries."""
+    with the main score's bootstrap 95% interval over queries, then one row per query source when
+    the task's queries name theirs (the stored per-query scores carry no source, so no interval)."""
     ranked = [s for s in scored if s.task_type in RANKED_TYPES]
     if not ranked:
         return None
@@ -192,8 +201,14 @@ def study_table(scored: list[ScoredEntry]) -> TableData | None:
         main = _score(s.entry.get("main_score")) + ("" if interval is None else f" {_interval(interval)}")
         rows.append([s.task, s.model, *(_score(s.entry.get(key)) for key, _ in _STUDY_METRICS), main,
                      "-" if per_query is None else str(len(per_query))])
+        for source, scores in s.entry.get("per_source", {}).items():
+            rows.append([f"  {s.task} [{source}]", s.model, *(_score(scores.get(key)) for key, _ in _STUDY_METRICS),
+                         _score(scores.get("main_score")), str(scores.get("queries", "n/a"))])
     notes = [f"main: the main score (nDCG@10 for retrieval, MAP@1000 for reranking, or the task's own) [95% CI: "
              f"percentile bootstrap over the queries, {RESAMPLES:,} resamples, seed {SEED}]"]
+    if any("per_source" in s.entry for s in ranked):
+        notes.append("task [source]: the same scores over the queries one generator wrote (the 'source' of "
+                     "queries.jsonl; 'unlabelled': queries without one), without an interval")
     if any(row[-1] == "-" for row in rows):
         notes.append(f"no interval, queries '-': {_NO_PER_QUERY}")
     return TableData("retrieval and reranking at k = " + ", ".join(map(str, STUDY_K_VALUES)),

@@ -11,7 +11,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from glotta.cli import compare, evaluate, leaderboard, train, trim, triplets
+from glotta.cli import compare, evaluate, leaderboard, rag, train, trim, triplets
 from glotta.cli.common import errors
 from glotta.errors import GlottaError, os_error
 
@@ -23,6 +23,7 @@ app.add_typer(evaluate.results_app, name="results")
 app.command("leaderboard")(leaderboard.leaderboard_command)
 app.command("report")(leaderboard.report_command)
 app.add_typer(triplets.triplets_app, name="triplets")
+app.add_typer(rag.rag_app, name="rag")
 app.command("trim")(trim.trim_command)
 app.command("train")(train.train_command)
 app.command("advise")(train.advise_command)
@@ -44,6 +45,6 @@ def main() -> None:
 
 
 def _fail(exc: GlottaError) -> None:
-    exc = exc.for_flags(evaluate.FLAGS)  # the API names its parameters; here they are flags
+    exc = exc.for_flags({**evaluate.FLAGS, **rag.FLAGS})  # the API names its parameters; here they are flags
     errors.print(f"[red]error:[/red] {escape(exc.message)}", highlight=False, soft_wrap=True)
     sys.exit(2)

@@ -24,6 +24,10 @@ Device = Annotated[str | None, typer.Option(help="cpu, cuda, mps (default: best 
 Benchmarks = Annotated[list[str] | None, typer.Option("--benchmark", "-b", help="Shipped benchmark name, YAML file or mteb:BENCHMARK; repeatable.")]
 TrustRemoteCode = Annotated[bool, typer.Option(help="Allow a model's own Python code (custom modules, config.json auto_map); off by default.")]
 TaskFolders = Annotated[list[Path] | None, typer.Option("--task", "-t", help="A task folder or mteb:TASK; repeatable.")]
+LLMBaseUrl = Annotated[str | None, typer.Option(envvar="GLOTTA_LLM_BASE_URL", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1.")]
+LLMModel = Annotated[str | None, typer.Option(envvar="GLOTTA_LLM_MODEL", help="Model name at that endpoint.")]
+LLMApiKey = Annotated[str | None, typer.Option(help="API key (default $GLOTTA_LLM_API_KEY or $OPENAI_API_KEY); never printed.", show_default=False)]
+LLMConcurrency = Annotated[int, typer.Option("--concurrency", min=1, help="Parallel LLM requests.")]
 # ``--out``, the old spelling of ``--output``: declare ``output_alias: OutputAlias = None`` right after the
 # ``output_option`` parameter; its value arrives in ``output`` (the parameter itself stays unused).
 OutputAlias = Annotated[Path | None, typer.Option("--out", hidden=True, is_eager=True, help="Old spelling of --output.")]
@@ -74,3 +78,15 @@ def quiet_libraries() -> None:
         pass
 
 
+
+
+def chat_client(base_url: str | None, model: str | None, api_key: str | None, concurrency: int):
+    """The LLM client of the ``--llm-*`` options, its replies cached under the glotta cache; the endpoint checked."""
+    from glotta.config import default_cache_root
+    from glotta.training.llm_client import ChatClient, LLMSettings, ResponseCache, require_endpoint
+
+    require_endpoint(base_url, model)
+    client = ChatClient(LLMSettings(base_url, model, concurrency=concurrency),
+                        ResponseCache(default_cache_root() / "llm.sqlite"), api_key)
+    client.check_endpoint()
+    return client

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 
 from glotta.analysis.tables import TableData
 from glotta.data.local_tasks import describe
 
 
 def rich_table(data: TableData) -> Table:
-    """Render a plain table (glotta.analysis.tables) for the terminal, notes as a caption."""
-    table = Table(title=data.title, caption="\n".join(data.notes) or None, caption_justify="left")
+    """Render a plain table (glotta.analysis.tables) for the terminal, notes as a caption.
+
+    Cells are plain ``Text``: a task, model or query source named ``[cloze]`` is not rich markup.
+    """
+    table = Table(title=Text(data.title), caption=Text("\n".join(data.notes)) if data.notes else None,
+                  caption_justify="left")
     for index, column in enumerate(data.columns):
-        table.add_column(column, justify="right" if index in data.numeric else "left", no_wrap=index == 0)
+        table.add_column(Text(column), justify="right" if index in data.numeric else "left", no_wrap=index == 0)
     for row in data.rows:
-        table.add_row(*row)
+        table.add_row(*map(Text, row))
     return table
 
 

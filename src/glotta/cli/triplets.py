@@ -7,7 +7,20 @@ from typing import Annotated
 
 import typer
 
-from glotta.cli.common import Lang, OutputAlias, console, errors, output_option, progress_bars, quiet_libraries
+from glotta.cli.common import (
+    Lang,
+    LLMApiKey,
+    LLMBaseUrl,
+    LLMConcurrency,
+    LLMModel,
+    OutputAlias,
+    chat_client,
+    console,
+    errors,
+    output_option,
+    progress_bars,
+    quiet_libraries,
+)
 from glotta.errors import GlottaError
 
 triplets_app = typer.Typer(no_args_is_help=True, help="Build training triplets and describe them.")
@@ -23,11 +36,11 @@ def triplets_build_command(
     target: Annotated[str | None, typer.Option(help="The model you will train; mining with it is refused unless --allow-circular.")] = None,
     allow_circular: Annotated[bool, typer.Option("--allow-circular", help="Mine with the target model anyway (warned).")] = False,
     pairs: Annotated[str, typer.Option(help="Pair strategy: sentence, title, given (--corpus holds {query, positive} JSONL) or synthetic (LLM queries).")] = "sentence",
-    llm_base_url: Annotated[str | None, typer.Option(envvar="GLOTTA_LLM_BASE_URL", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1.")] = None,
-    llm_model: Annotated[str | None, typer.Option(envvar="GLOTTA_LLM_MODEL", help="Model name at that endpoint.")] = None,
-    llm_api_key: Annotated[str | None, typer.Option(help="API key (default $GLOTTA_LLM_API_KEY or $OPENAI_API_KEY); never printed.", show_default=False)] = None,
+    llm_base_url: LLMBaseUrl = None,
+    llm_model: LLMModel = None,
+    llm_api_key: LLMApiKey = None,
     topics: Annotated[Path | None, typer.Option(help="Topic list, one per line (default: each document's title).")] = None,
-    concurrency: Annotated[int, typer.Option(min=1, help="Parallel LLM requests.")] = 4,
+    concurrency: LLMConcurrency = 4,
     round_trip_k: Annotated[int, typer.Option(min=1, help="Keep a synthetic query only if BM25 ranks its passage in the top k.")] = 3,
     strategy: Annotated[str, typer.Option(help="topk, topk-abs, topk-marginpos, topk-percpos, topk-stdmarginpos.")] = "topk-percpos",
     threshold: Annotated[float | None, typer.Option(help="The strategy's threshold (default: 0.7 abs, 0.05 margins, 1.0 std).")] = None,
@@ -69,15 +82,11 @@ def triplets_build_command(
         errors.print(f"[yellow]warning:[/yellow] mining with the target model {miner} (circular)")
     llm = None
     if pairs == "synthetic":
-        from glotta.training.llm_client import ChatClient, LLMSettings, ResponseCache, require_endpoint
         from glotta.training.synthetic import SyntheticSettings
 
-        require_endpoint(llm_base_url, llm_model)
-        topic_list = _read_topics(topics) if topics is not None else ()
+        topic_list = _read_topics(topics) if topics is not None else ()  # a bad file is named before any request
+        llm = chat_client(llm_base_url, llm_model, llm_api_key, concurrency)
         pair_settings = SyntheticSettings(language, topic_list, round_trip_k=round_trip_k)
-        llm = ChatClient(LLMSettings(llm_base_url, llm_model, concurrency=concurrency),
-                         ResponseCache(default_cache_root() / "llm.sqlite"), llm_api_key)
-        llm.check_endpoint()
     else:
         pair_settings = PairSettings(strategy=pairs)
     if miner.lower() in BM25_NAMES:

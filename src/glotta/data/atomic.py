@@ -71,3 +71,23 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 def write_json_atomic(path: Path, data: object) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_folder_atomic(out: Path, write) -> None:
+    """``write(folder)`` fills a fresh folder beside ``out``, which is then renamed onto ``out``.
+
+    A run cut short leaves ``out`` as it was (an earlier result, or nothing), never half a folder.
+    """
+    import shutil
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial"))
+    try:
+        write(partial)
+        os.chmod(partial, 0o777 & ~_umask())  # mkdtemp makes 0700; give the usual folder mode
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(partial, out)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise

@@ -15,6 +15,7 @@ from glotta.data.records import parse_yaml, read_jsonl, read_text, read_tsv
 from glotta.data.task_settings import ClassificationSettings, ClusteringSettings, parse_settings
 from glotta.data.task_spec import TaskSpec, parse_task_spec
 from glotta.data.tasks import (
+    UNLABELLED_SOURCE,
     BitextTask,
     ClassificationTask,
     ClusteringTask,
@@ -204,6 +205,7 @@ def _read_beir(folder: Path, metadata: TaskMetadata) -> tuple[RetrievalTask, set
     judgement (TREC-style files have no header), anything else names the columns, as in BEIR.
     Grades are MTEB's: whole numbers, 0 for judged non-relevant; negative grades (TREC's -1
     "unjudged", -2 "junk") are refused, since MTEB and pytrec_eval would score them as 0 silently.
+    A query may name the generator that wrote it (``"source"``), so its scores are also reported per source.
     """
     corpus_path, queries_path = folder / "corpus.jsonl", folder / "queries.jsonl"
     qrels_path = folder / "qrels" / f"{metadata.split}.tsv"
@@ -234,9 +236,12 @@ def _read_beir(folder: Path, metadata: TaskMetadata) -> tuple[RetrievalTask, set
             )
         corpus[record["_id"]] = Document(title=title, text=record["text"])
     queries: dict[str, str] = {}
+    sources: dict[str, str] = {}
     for line, record in read_jsonl(queries_path, {"_id": _STR, "text": _STR}, ("text",)):
         _unique(queries, record["_id"], queries_path, line, "query id")
         queries[record["_id"]] = record["text"]
+        if "source" in record:
+            sources[record["_id"]] = _query_source(record["source"], queries_path, line)
     qrels: dict[str, dict[str, int]] = {}
     rows = read_tsv(qrels_path, _QRELS, is_header=_qrels_header, fix=_QRELS_FIX)
     for line, (query_id, doc_id, score) in rows:
@@ -264,8 +269,21 @@ def _read_beir(folder: Path, metadata: TaskMetadata) -> tuple[RetrievalTask, set
     if not qrels:
         raise GlottaError("no relevance judgements", fix=_QRELS_FIX, path=qrels_path)
     judged = {query_id: queries[query_id] for query_id in queries if query_id in qrels}
-    task = RetrievalTask(metadata, corpus, judged, qrels, unjudged_queries=len(queries) - len(judged))
+    labelled = any(query_id in sources for query_id in judged)
+    query_sources = {query_id: sources.get(query_id, UNLABELLED_SOURCE) for query_id in judged} if labelled else {}
+    task = RetrievalTask(metadata, corpus, judged, qrels, unjudged_queries=len(queries) - len(judged),
+                         query_sources=query_sources)
     return task, set(queries), [corpus_path, queries_path, qrels_path]
+
+
+def _query_source(source: object, path: Path, line: int) -> str:
+    """The generator a query names; a number or a blank is a builder's mistake, refused rather than
+    grouped under a made-up name."""
+    if not isinstance(source, str) or not source.strip():
+        raise GlottaError(f"field 'source' must be a non-empty string, not {source!r}",
+                          fix="name the generator of the query as text (e.g. 'heading', 'human'), or leave "
+                          "'source' out", path=path, line=line)
+    return source
 
 
 def _read_retrieval(folder: Path, metadata: TaskMetadata) -> tuple[RetrievalTask, list[Path]]:
@@ -429,7 +447,7 @@ def _read_reranking(folder: Path, metadata: TaskMetadata) -> tuple[RerankingTask
         raise GlottaError(f"{len(missing)} judged queries have no candidates (first: {missing[0]!r})",
                           fix="give every judged query its candidate list", path=path)
     task = RerankingTask(metadata, retrieval.corpus, retrieval.queries, retrieval.qrels,
-                         retrieval.unjudged_queries, candidates=candidates)
+                         retrieval.unjudged_queries, retrieval.query_sources, candidates=candidates)
     return task, [*files, path]
 
 

@@ -52,6 +52,9 @@ class Document:
         return f"{self.title} {self.text}".strip() if self.title else self.text.strip()
 
 
+UNLABELLED_SOURCE = "unlabelled"  # the source of a query without one, in a task whose other queries name theirs
+
+
 @dataclass
 class RetrievalTask:
     metadata: TaskMetadata
@@ -59,6 +62,8 @@ class RetrievalTask:
     queries: dict[str, str]  # only queries with at least one judgement
     qrels: dict[str, dict[str, int]]
     unjudged_queries: int = 0
+    # query id -> the generator that wrote it (queries.jsonl's 'source'), for scores per source; empty: none named
+    query_sources: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from glotta.data.tasks import RerankingTask, RetrievalTask
+from glotta.data.tasks import UNLABELLED_SOURCE, RerankingTask, RetrievalTask
 from glotta.encoders.base import Encoder, Retriever
-from glotta.evaluation.retrieval_metrics import MAIN_SCORE, mean_metrics, mteb_rounded, per_query_metrics
+from glotta.evaluation.retrieval_metrics import (
+    MAIN_SCORE,
+    STUDY_K_VALUES,
+    mean_metrics,
+    mteb_rounded,
+    per_query_metrics,
+)
 from glotta.progress import ProgressReporter
 
 RERANKING_MAIN_SCORE = "map_at_1000"
 # kept query by query in the result entry, beside the task's main score: what significance tests read
 PER_QUERY_METRICS = ("ndcg_at_10", "recall_at_10", "mrr_at_10")
 PER_QUERY_DECIMALS = 6  # as mteb rounds the scores it writes
+# the Italian study's table, averaged per query source beside the main score
+STUDY_METRICS = tuple(f"{measure}_at_{k}" for measure in ("recall", "ndcg", "mrr") for k in STUDY_K_VALUES)
 
 
 def evaluate_retrieval(task: RetrievalTask, retriever: Retriever, progress: ProgressReporter) -> dict:
@@ -45,7 +53,8 @@ def _scored(task: RetrievalTask, run: dict[str, dict[str, float]], main_score: s
     With ``ignore_identical_ids`` a query's own id is first dropped from its top k, as mteb drops
     it (after the search, so that ranking holds one document fewer). The per-query scores sit
     inside the MTEB score entry (as mteb keeps ``scores_per_experiment`` there), so they travel
-    with the entry when it is reused and mteb still reads the file.
+    with the entry when it is reused and mteb still reads the file. A task whose queries name their
+    source also gets ``per_source``: see ``_per_source``.
     """
     if task.metadata.settings.ignore_identical_ids:
         run = {query_id: {d: s for d, s in ranked.items() if d != query_id} for query_id, ranked in run.items()}
@@ -54,8 +63,29 @@ def _scored(task: RetrievalTask, run: dict[str, dict[str, float]], main_score: s
     main_score = task.metadata.main_score or main_score
     kept = list(dict.fromkeys((main_score, *PER_QUERY_METRICS)))
     query_ids = sorted(set.intersection(*(set(per_query[name]) for name in kept)))
-    return {**scores, "per_query": {
+    entry = {**scores, "per_query": {
         "main_score": main_score,
         "query_ids": query_ids,
         **{name: [round(per_query[name][q], PER_QUERY_DECIMALS) for q in query_ids] for name in kept},
     }}
+    if task.query_sources:
+        entry["per_source"] = _per_source(task.query_sources, per_query, main_score)
+    return entry
+
+
+def _per_source(
+    query_sources: dict[str, str], per_query: dict[str, dict[str, float]], main_score: str
+) -> dict[str, dict]:
+    """Source -> its query count, main score and ``STUDY_METRICS``, each the mean over that source's
+    scored queries, rounded as the overall scores: a benchmark of several query generators shows
+    which kind of query is hard. The counts weight the means back to the overall ones."""
+    names = list(dict.fromkeys((main_score, *STUDY_METRICS)))
+    scored = set.intersection(*(set(per_query[name]) for name in names))
+    by_source: dict[str, set[str]] = {}
+    for query_id in scored:
+        by_source.setdefault(query_sources.get(query_id, UNLABELLED_SOURCE), set()).add(query_id)
+    out = {}
+    for source, query_ids in sorted(by_source.items()):
+        means = mteb_rounded(mean_metrics({name: {q: per_query[name][q] for q in query_ids} for name in names}))
+        out[source] = {"queries": len(query_ids), "main_score": means[main_score], **means}
+    return out

@@ -1,1 +1,7 @@
-"""Build a retrieval benchmark from a user's own documents: ingest, normalise, chunk."""
+"""Retrieval benchmarks from a user's own documents: ``build_benchmark(documents, output, BuildSettings(...))``."""
+
+from glotta.rag.build import BuildSettings, build_benchmark
+from glotta.rag.llm_queries import LLMQuerySettings
+from glotta.rag.queries import Sampling
+
+__all__ = ["BuildSettings", "LLMQuerySettings", "Sampling", "build_benchmark"]

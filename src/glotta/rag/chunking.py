@@ -13,9 +13,8 @@ import re
 from dataclasses import dataclass, field, replace
 
 from glotta.errors import GlottaError
-from glotta.rag.ingest import Document, Heading, optional_module
+from glotta.rag.ingest import TITLE_SEPARATOR, Document, Heading, optional_module
 
-TITLE_SEPARATOR = " \u2013 "  # an en dash, as in the statutes' "<regulation> \u2013 <section>" titles
 SHINGLE_WORDS = 5
 NEAR_DUPLICATE_JACCARD = 0.8
 _PERMUTATIONS = 128  # datasketch's default: LSH misses a pair at Jaccard 0.8 rarely, and checks are exact
@@ -53,7 +52,7 @@ def load_tokenizer(model: str):
     folder, _, _ = locate_sentence_transformer(model)
     tokenizer = AutoTokenizer.from_pretrained(str(folder), use_fast=True)
     if not tokenizer.is_fast:
-        raise GlottaError(f"{model} has no fast tokenizer", parameter="model",
+        raise GlottaError(f"{model} has no fast tokenizer", parameter="tokenizer",
                           fix="choose a model saved with a tokenizer.json")
     tokenizer.model_max_length = 1 << 40  # whole documents are counted, never fed to the model: no length warning
     return tokenizer
@@ -86,19 +85,22 @@ def chunk_documents(documents: list[Document], tokenizer, chunk_tokens: int = 25
             by_text[key] = len(chunks)
             tokens = len(tokenizer.encode(text, add_special_tokens=False))
             pages = tuple(number for number, first, last in document.pages if first < end and start < last)
-            chunks.append(Chunk(f"{document.id}#{start}-{end}", document.id, _title(document, start), text,
+            chunks.append(Chunk(f"{document.id}#{start}-{end}", document.id, chunk_title(document, start), text,
                                 start, end, tokens, pages))
     return Chunked(chunks, near_duplicate_groups(chunks))
 
 
-def _title(document: Document, start: int) -> str:
-    """The document title, then each heading level's latest heading at or before ``start``."""
+def chunk_title(document: Document, start: int, hidden: frozenset[Heading] = frozenset()) -> str:
+    """The document title, then each heading level's latest heading at or before ``start``.
+
+    ``hidden`` headings are left out: a heading asked as a query must not be in its answer's title.
+    """
     path: list[Heading] = []
     for heading in document.headings:
         if heading.offset > start:
             break
         path = [h for h in path if h.level < heading.level] + [heading]
-    parts = [document.title] + [h.text for h in path if h.text != document.title]
+    parts = [document.title] + [h.text for h in path if h.text != document.title and h not in hidden]
     return TITLE_SEPARATOR.join(part for part in parts if part)
 
 

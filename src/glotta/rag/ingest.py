@@ -21,6 +21,7 @@ from glotta.errors import GlottaError
 from glotta.rag.normalise import join_pages, normalise_text
 
 CORPUS_SUFFIXES = (".jsonl", ".parquet")  # glotta's own corpus layouts, read by CorpusReader
+TITLE_SEPARATOR = " \u2013 "  # an en dash, as in the statutes' "<regulation> \u2013 <section>" titles
 _MARKDOWN_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
 
 
@@ -28,7 +29,8 @@ _MARKDOWN_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
 class Heading:
     level: int
     text: str
-    offset: int  # where the heading's text starts in the document's text
+    offset: int  # where the heading's text starts in the document's text (where its section starts, for a
+    # heading taken from a corpus record's title, whose text is not in the document's text)
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,19 @@ def _corpus(path: Path, relative: str) -> Iterator[Document]:
     if not records:
         raise Unreadable("no usable record")
     for record in records:
-        yield Document(f"{relative}:{record.id}", record.title, normalise_text(record.text), str(path))
+        title, section = _split_title(record.title)
+        headings = (Heading(1, section, 0),) if section else ()
+        yield Document(f"{relative}:{record.id}", title, normalise_text(record.text), str(path), (), headings)
+
+
+def _split_title(title: str) -> tuple[str, str]:
+    """``"<work> \u2013 <section>"`` (glotta corpora's convention, e.g. a statute's chapter) as (work, section).
+
+    The section becomes a heading at offset 0 whose text is not in the document's text, so chunk
+    titles read as before and the section heading can serve as a query.
+    """
+    work, separator, section = title.rpartition(TITLE_SEPARATOR)
+    return (work.strip(), section.strip()) if separator and work.strip() and section.strip() else (title, "")
 
 
 def _pdf(path: Path):
@@ -143,14 +157,34 @@ def _pdf(path: Path):
             raise Unreadable("encrypted")
         pages = [page.extract_text() or "" for page in reader.pages]
         title = (reader.metadata or {}).get("/Title") or ""
+        text, spans = join_pages(pages)
+        headings = _outline(reader, reader.outline, text, {n: (start, end) for n, start, end in spans}, 1)
     except Unreadable:
         raise
     except Exception as exc:  # pypdf raises many types (PdfReadError, KeyError, ValueError...) for a broken file
         raise Unreadable("corrupt PDF") from exc
     finally:
         logger.setLevel(level)
-    text, spans = join_pages(pages)
-    return str(title), text, spans, ()
+    return str(title), text, spans, tuple(sorted(headings, key=lambda h: h.offset))
+
+
+def _outline(reader, items: list, text: str, pages: dict[int, tuple[int, int]], level: int) -> list[Heading]:
+    """The PDF's bookmarks (its outline) as headings: where the title is printed on its page, else the page's start.
+
+    pypdf lists a bookmark's children as a list right after it, one level deeper.
+    """
+    headings = []
+    for item in items:
+        if isinstance(item, list):
+            headings += _outline(reader, item, text, pages, level + 1)
+            continue
+        heading = normalise_text(str(item.title or ""))
+        number = reader.get_destination_page_number(item)  # None for a bookmark that points nowhere
+        page = None if number is None else pages.get(number + 1)
+        if heading and page:
+            found = text.find(heading, *page)
+            headings.append(Heading(level, heading, found if found >= 0 else page[0]))
+    return headings
 
 
 def _docx(path: Path):

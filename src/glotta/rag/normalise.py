@@ -14,6 +14,7 @@ from collections import Counter
 # Typographic ligatures and the Dutch "ĳ" digraph: NFKC for these characters only, because NFKC on
 # a whole text would also rewrite superscripts, fractions and full-width forms that carry meaning.
 LIGATURES = "\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06\u0132\u0133"
+_ANY_LIGATURE = re.compile(f"[{LIGATURES}]")
 _LIGATURE_TABLE = str.maketrans({char: unicodedata.normalize("NFKC", char) for char in LIGATURES})
 # A letter, a hyphen at the end of a line, and a lower-case letter starting the next: one word
 # broken by the layout. An upper-case continuation ("Noord-\nHolland") is a real compound.
@@ -24,7 +25,8 @@ MIN_PAGES_FOR_REPEATS = 3  # on two pages a repeated line is as likely content a
 
 
 def expand_ligatures(text: str) -> str:
-    return text.translate(_LIGATURE_TABLE)
+    # str.translate with a table walks every character in Python-level lookups; most texts have no ligature
+    return text.translate(_LIGATURE_TABLE) if _ANY_LIGATURE.search(text) else text
 
 
 def join_hyphenated(text: str) -> str:
