@@ -31,11 +31,14 @@ IMPOSSIBLE = {
     "compare": ["a", "b", "--benchmark", "ita", "--drop-points", "-1"],
     "merge": ["a", "b", "--out", "o", "--alpha", "not-a-number"],
     "rag build": ["docs", "--lang", "nld", "--output", "o", "--num-queries", "0"],
+    "tune run": ["m", "--data", "d.jsonl", "--target-task", "t", "--general-task", "g", "--output", "o",
+                 "--workers", "0"],
+    "tune show": ["study", "--no-such-option"],
 }
 NAMED = {"eval": "--batch-size", "leaderboard": "--min-coverage", "report": "--min-coverage",
          "triplets build": "--num-negatives", "trim": "--size", "train": "--batch-size",
          "advise": "--saturation-threshold", "compare": "--drop-points", "merge": "--alpha",
-         "rag build": "--num-queries"}
+         "rag build": "--num-queries", "tune run": "--workers"}
 
 
 def _commands(group, prefix=()) -> list[str]:

@@ -6,12 +6,13 @@ never a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
 from rich.markup import escape
 
-from glotta.cli import compare, evaluate, leaderboard, rag, train, trim, triplets
+from glotta.cli import compare, evaluate, leaderboard, rag, train, trim, triplets, tune
 from glotta.cli.common import errors
 from glotta.errors import GlottaError, os_error
 
@@ -24,6 +25,7 @@ app.command("leaderboard")(leaderboard.leaderboard_command)
 app.command("report")(leaderboard.report_command)
 app.add_typer(triplets.triplets_app, name="triplets")
 app.add_typer(rag.rag_app, name="rag")
+app.add_typer(tune.tune_app, name="tune")
 app.command("trim")(trim.trim_command)
 app.command("train")(train.train_command)
 app.command("advise")(train.advise_command)
@@ -36,6 +38,7 @@ def main() -> None:
     # Standalone mode lets typer report its own usage errors (bad values, unknown or missing
     # options: exit 2) with whichever click it is built on; typer >= 0.24 ships a private copy
     # whose exceptions are not the ``click`` package's, so catching those here would miss them.
+    os.environ.setdefault("TQDM_DISABLE", "1")  # model saves draw tqdm bars; tqdm reads this when imported
     try:
         app(standalone_mode=True)
     except GlottaError as exc:

@@ -221,9 +221,11 @@ def _check_or_write_manifest(work: Path, wanted: dict) -> str | None:
 
 
 def build_trainer(model, prompts, data: TrainingData, settings: TrainSettings, work: Path,
-                  evaluators: list | None = None, callbacks: list | None = None, full_length: int | None = None):
+                  evaluators: list | None = None, callbacks: list | None = None, full_length: int | None = None,
+                  log: bool = True):
     """The sentence-transformers trainer for this run, ready to ``train()``; the dev checks run at
-    ``full_length`` tokens (the model's own length) whatever the training-time cut."""
+    ``full_length`` tokens (the model's own length) whatever the training-time cut; ``log``: a
+    line per log event (CompactLog)."""
     from sentence_transformers import SentenceTransformerTrainer
     from transformers.trainer_callback import PrinterCallback
 
@@ -234,7 +236,8 @@ def build_trainer(model, prompts, data: TrainingData, settings: TrainSettings, w
     args = training_arguments(settings, work, data, prompts, evaluator is not None)
     trainer = SentenceTransformerTrainer(
         model=model, args=args, train_dataset=data.to_datasets(settings.homogeneous(len(data.sources))),
-        loss=build_loss(model, settings, world_size), evaluator=evaluator, callbacks=[CompactLog(), *(callbacks or [])],
+        loss=build_loss(model, settings, world_size), evaluator=evaluator,
+        callbacks=[*([CompactLog()] if log else []), *(callbacks or [])],
     )
     trainer.remove_callback(PrinterCallback)
     return trainer
@@ -243,7 +246,7 @@ def build_trainer(model, prompts, data: TrainingData, settings: TrainSettings, w
 def train(model_name: str, data: TrainingData, out: Path, settings: TrainSettings, *,
           evaluators: list | None = None, overwrite: bool = False, callbacks: list | None = None,
           describe: dict | None = None, notes: dict | None = None, loaded: tuple | None = None,
-          before_training: Callable[[Path], dict] | None = None) -> TrainRun:
+          before_training: Callable[[Path], dict] | None = None, log: bool = True) -> TrainRun:
     """Fine-tune ``model_name`` on ``data``; resumes from ``<out>-checkpoints`` when it holds this run.
 
     ``describe`` is part of the run's identity (a resume must match it); ``notes`` only goes
@@ -262,7 +265,7 @@ def train(model_name: str, data: TrainingData, out: Path, settings: TrainSetting
         model.max_seq_length = settings.max_seq_length
     work = checkpoint_folder(out)
     created = _outermost_missing(work)
-    trainer = build_trainer(model, prompts, data, settings, work, evaluators, callbacks, original_length)
+    trainer = build_trainer(model, prompts, data, settings, work, evaluators, callbacks, original_length, log)
     try:
         _check_batches(trainer, data, settings)
     except GlottaError:

@@ -13,11 +13,14 @@ samplers can draw every batch from one source (E5-NL's source-homogeneous batche
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from glotta.errors import GlottaError
+
+GENERAL_PREFIX = "general:"  # the source name of general-language pairs (--general) starts with it
 
 
 @dataclass
@@ -45,6 +48,23 @@ class TrainingData:
                   for column in self.columns}
         return Dataset.from_dict(merged)
 
+    def with_general_share(self, share: float, seed: int) -> TrainingData:
+        """The rows with the general sources cut (seeded) so they make up ``share`` of all rows, or
+        as close as the general pairs allow; ``share`` 0 drops them."""
+        general = [name for name in self.sources if name.startswith(GENERAL_PREFIX)]
+        target_rows = sum(len(self.sources[name]["query"]) for name in self.sources if name not in general)
+        wanted = round(share / (1 - share) * target_rows) if share < 1 else None
+        available = sum(len(self.sources[name]["query"]) for name in general)
+        keep = available if wanted is None else min(wanted, available)
+        sources = {name: columns for name, columns in self.sources.items() if name not in general}
+        rng = random.Random(seed)
+        for name in general:  # each general source gives its proportional part of the wanted rows
+            size = len(self.sources[name]["query"])
+            rows = sorted(rng.sample(range(size), round(keep * size / available))) if available else []
+            if rows:
+                sources[name] = {c: [values[i] for i in rows] for c, values in self.sources[name].items()}
+        return TrainingData(sources, self.negatives, self.skipped)
+
     @property
     def columns(self) -> list[str]:
         return ["query", "positive", *[f"negative_{i + 1}" for i in range(self.negatives)]]
@@ -53,10 +73,7 @@ class TrainingData:
 def load_training_data(paths: list[Path], negatives: int, general: list[Path] = (),
                        max_rows: int | None = None) -> TrainingData:
     """Read ``paths`` (and ``general`` pairs, each file a source of its own named ``general:<file>``)."""
-    for path in paths:
-        _check_file(path, "--data")
-    for path in general:
-        _check_file(path, "--general")
+    check_files(paths, general)
     data = TrainingData({}, negatives)
     for path, is_general in [*[(p, False) for p in paths], *[(p, True) for p in general]]:
         if max_rows is not None and data.rows >= max_rows:
@@ -65,7 +82,7 @@ def load_training_data(paths: list[Path], negatives: int, general: list[Path] = 
             row = _row(record, negatives, path, number, data.skipped)
             if row is None:
                 continue
-            source = f"general:{path.stem}" if is_general else str(record.get("corpus") or path.stem)
+            source = f"{GENERAL_PREFIX}{path.stem}" if is_general else str(record.get("corpus") or path.stem)
             columns = data.sources.setdefault(source, {c: [] for c in data.columns})
             for column, text in zip(data.columns, row, strict=True):
                 columns[column].append(text)
@@ -79,6 +96,13 @@ def load_training_data(paths: list[Path], negatives: int, general: list[Path] = 
             path=paths[0] if len(paths) == 1 else None,
         )
     return data
+
+
+def check_files(paths: list[Path], general: list[Path] = ()) -> None:
+    for path in paths:
+        _check_file(path, "--data")
+    for path in general:
+        _check_file(path, "--general")
 
 
 def _describe(skipped: Counter) -> str:

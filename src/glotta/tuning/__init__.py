@@ -1,0 +1,1 @@
+"""Forgetting-aware hyper-parameter search with Optuna: ``glotta tune``."""
