@@ -84,6 +84,14 @@ def test_general_pairs_form_their_own_source(tmp_path, triplets):
     write_jsonl(pairs, [{"query": f"question {i}", "positive": f"answer number {i}"} for i in range(20)])
     data = load_training_data([triplets], negatives=0, general=[pairs])
     assert data.counts()["general:english"] == 20
+    # glotta tune's general_share: the general rows cut (seeded) to that share of all rows
+    quarter = data.with_general_share(0.1, seed=3)
+    assert quarter.counts() == {**{k: v for k, v in data.counts().items() if k != "general:english"},
+                                "general:english": round(0.1 / 0.9 * 120)}
+    assert quarter.sources["general:english"]["query"] == data.with_general_share(0.1, seed=3).sources[
+        "general:english"]["query"]
+    assert "general:english" not in data.with_general_share(0.0, seed=3).counts()
+    assert data.with_general_share(0.9, seed=3).counts()["general:english"] == 20  # all there is
 
 
 def _batches(model_dir: Path, data, batching: str, tmp_path: Path):
