@@ -202,7 +202,9 @@ def run_worker(settings: TuneSettings, out: Path, storage_url: str | None, name:
     objective = Objective(settings, out, dev, study.user_attrs["base"])
     budget = MaxTrialsCallback(settings.trials, states=(TrialState.COMPLETE, TrialState.PRUNED))
     if _finished(study) < settings.trials:
-        study.optimize(objective, callbacks=[budget, _keeper(settings, out), _announce, _give_up(settings)],
+        # dead workers' trials are looked for again after every trial: a live worker picks up their retries
+        study.optimize(objective, callbacks=[budget, _keeper(settings, out), _announce, _give_up(settings),
+                                             lambda study, _trial: fail_dead_trials(study)],
                        catch=(GlottaError,), gc_after_trial=True)
     errors = _errors(study)
     if errors >= settings.trials:
