@@ -32,9 +32,6 @@ class Span:
     start: int
     end: int
 
-    def overlap(self, document_id: str, start: int, end: int) -> int:
-        return max(0, min(self.end, end) - max(self.start, start)) if document_id == self.document_id else 0
-
 
 @dataclass(frozen=True)
 class Query:
