@@ -6,8 +6,9 @@
 # all-MiniLM-L6-v2 on Italian triplets mined with BM25 from gutenberg_it (no overlap with the
 # evaluation tasks), target XQuAD-it, general XQuAD-en (each split by query: dev for tuning, the
 # rest held out). "default": glotta's default space, steps 50-250 (the study's 10k-50k x 0.005);
-# "study": the Italian study's grid with its eight configurations enqueued, steps x 0.001 and
-# GradCache for its batches of 64-384. Sized for 2 CPU cores; the study folder goes to
+# "study": the Italian study's grid with its eight configurations enqueued, steps x 0.0002 (2-10
+# steps of batches of 64-384 rows, up to 1.2 passes over the triplets; $STEPS_SCALE to change it)
+# and GradCache for those batches. Sized for 2 CPU cores; the study folder goes to
 # $RUNS (default /tmp/glotta-tune-runs), logs and the report to benchmarks/out/tune/.
 set -euo pipefail
 space=${1:-default} trials=${2:-8}
@@ -25,7 +26,7 @@ common=(sentence-transformers/all-MiniLM-L6-v2 --data "$runs/triplets/triplets.j
         --target-task "$data/tasks/it/retrieval_xquad_it" --general-task "$data/tasks/en/retrieval_xquad_en"
         --trials "$trials" --eval-steps 50 --eval-queries 200 --max-seq-length 64)
 if [ "$space" = study ]; then
-  "$glotta" tune run "${common[@]}" --output "$runs/minilm-study" --space study --steps-scale 0.001 \
+  "$glotta" tune run "${common[@]}" --output "$runs/minilm-study" --space study --steps-scale "${STEPS_SCALE:-0.0002}" \
     --enqueue-study --loss cached-infonce --mini-batch-size 32 --eval-steps 10 2>&1 | tee "$out/minilm-study.log"
   cp -r "$runs/minilm-study/report" "$out/minilm-study-report"
 else

@@ -21,6 +21,7 @@ from pathlib import Path
 from glotta.config import default_cache_root
 from glotta.data.benchmarks import Benchmark, load_benchmark, shipped_benchmarks
 from glotta.data.tasks import Task
+from glotta.encoders.backends import DEFAULT_BACKEND
 from glotta.errors import GlottaError
 from glotta.evaluation.aggregate import ModelSummary, ScoreRecord, language_groups, summarise
 
@@ -28,31 +29,39 @@ __all__ = ["Results", "collect_tasks", "encoder_options", "evaluate", "get_encod
 
 
 def encoder_options(*, batch_size: int = 32, device: str | None = None, cache: bool | str | Path = True,
-                    faiss: bool = False, trust_remote_code: bool = False):
-    """How every evaluating call loads models: batch, device, and the shared embedding cache.
+                    faiss: bool = False, trust_remote_code: bool = False, backend: str = DEFAULT_BACKEND,
+                    precision: str = "fp32"):
+    """How every evaluating call loads models: batch, device, runtime, and the shared embedding cache.
 
     ``cache`` True uses ``$GLOTTA_CACHE`` (default ``~/.cache/glotta``), a path another folder,
-    False none: a text is encoded once per model identity across runs and tasks.
+    False none: a text is encoded once per model identity across runs and tasks. ``backend``
+    (torch, openvino, onnx) and ``precision`` (fp32, fp16, bf16, int8) apply to named
+    sentence-transformers models; their conversions are kept in ``<cache>/models``.
     """
+    from glotta.encoders.backends import Runtime
     from glotta.encoders.cache import EmbeddingCache
     from glotta.encoders.registry import EncoderOptions
 
     if batch_size < 1:
         raise GlottaError(f"batch_size {batch_size} is below 1", fix="pass a batch size of 1 or more",
                           parameter="batch_size")
+    runtime = Runtime(backend, precision)
+    runtime.check(device)
     root = None if cache is False else default_cache_root() if cache is True else Path(cache)
     return EncoderOptions(batch_size=batch_size, device=device, trust_remote_code=trust_remote_code,
                           cache=EmbeddingCache(root / "embeddings") if root is not None else None,
-                          search_backend="faiss" if faiss else "numpy")
+                          search_backend="faiss" if faiss else "numpy", runtime=runtime,
+                          conversions=(root or default_cache_root()) / "models")
 
 
 def get_encoder(name: str, *, batch_size: int = 32, device: str | None = None, cache: bool | str | Path = True,
-                trust_remote_code: bool = False):
+                trust_remote_code: bool = False, backend: str = DEFAULT_BACKEND, precision: str = "fp32"):
     """The glotta ``Encoder`` behind a model name: ``encode_queries`` / ``encode_documents`` give
     L2-normalised float32 rows with the model's own prompts (E5: ``query: `` / ``passage: ``)."""
     from glotta.encoders.registry import resolve_encoder
 
-    options = encoder_options(batch_size=batch_size, device=device, cache=cache, trust_remote_code=trust_remote_code)
+    options = encoder_options(batch_size=batch_size, device=device, cache=cache, trust_remote_code=trust_remote_code,
+                              backend=backend, precision=precision)
     return resolve_encoder(name, options)
 
 
@@ -167,7 +176,8 @@ class Results:
 def evaluate(models, tasks, output: str | Path | None = None, *, subsets: Sequence[str] | None = None,
              split: str | None = None, overwrite: bool = False, batch_size: int = 32, device: str | None = None,
              cache: bool | str | Path = True, faiss: bool = False, trust_remote_code: bool = False,
-             data_root: Path | None = None, progress=None) -> Results:
+             backend: str = DEFAULT_BACKEND, precision: str = "fp32", data_root: Path | None = None,
+             progress=None) -> Results:
     """Score every model on every task with MTEB's protocol, as ``glotta eval`` does.
 
     ``models``: one model or a list (names, folders, ``SentenceTransformer``, ``Encoder``, BM25);
@@ -186,7 +196,7 @@ def evaluate(models, tasks, output: str | Path | None = None, *, subsets: Sequen
         check_writable(Path(output), "output")
     loaded = collect_tasks(tasks, subsets=subsets, split=split, data_root=data_root)
     options = encoder_options(batch_size=batch_size, device=device, cache=cache, faiss=faiss,
-                              trust_remote_code=trust_remote_code)
+                              trust_remote_code=trust_remote_code, backend=backend, precision=precision)
     if output is not None:
         outcomes = run_evaluation(loaded, listed, Path(output), options, overwrite, progress)
     else:

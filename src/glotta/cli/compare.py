@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from glotta.cli.common import (
+    Backend,
     BatchSize,
     Benchmarks,
     CacheDir,
@@ -16,6 +17,7 @@ from glotta.cli.common import (
     Device,
     NoCache,
     OutputAlias,
+    Precision,
     TaskFolders,
     TrustRemoteCode,
     console,
@@ -24,6 +26,7 @@ from glotta.cli.common import (
     quiet_libraries,
 )
 from glotta.data.atomic import check_writable
+from glotta.encoders.backends import DEFAULT_BACKEND
 from glotta.errors import GlottaError
 
 Overwrite = Annotated[bool, typer.Option(help="Re-evaluate (and re-merge) what exists.")]
@@ -56,6 +59,8 @@ def compare_command(
     data_root: DataRoot = None,
     batch_size: BatchSize = 32,
     device: Device = None,
+    backend: Backend = DEFAULT_BACKEND,
+    precision: Precision = "fp32",
     trust_remote_code: TrustRemoteCode = False,
     cache_dir: CacheDir = None,
     no_cache: NoCache = False,
@@ -73,9 +78,10 @@ def compare_command(
     if not math.isfinite(drop_points):  # typer's min lets NaN and infinity through
         raise GlottaError(f"--drop-points {drop_points:g} is not a finite number", fix="e.g. --drop-points 1")
     check_writable(output, "--output")
+    options = encoder_options(cache_dir, no_cache, batch_size, device, trust_remote_code=trust_remote_code,
+                              backend=backend, precision=precision)
     groups = _task_groups(benchmark, task, data_root, "")
     quiet_libraries()
-    options = encoder_options(cache_dir, no_cache, batch_size, device, trust_remote_code=trust_remote_code)
     changes, names = [], None
     with progress_bars() as bars:
         for label, tasks in groups:
@@ -124,6 +130,8 @@ def merge_command(
     data_root: DataRoot = None,
     batch_size: BatchSize = 32,
     device: Device = None,
+    backend: Backend = DEFAULT_BACKEND,
+    precision: Precision = "fp32",
     trust_remote_code: TrustRemoteCode = False,
     cache_dir: CacheDir = None,
     no_cache: NoCache = False,
@@ -139,6 +147,8 @@ def merge_command(
         console.print(f"merged model (alpha {alpha:g}) in {output}", highlight=False)
         return
     alphas = parse_sweep(sweep)
+    options = encoder_options(cache_dir, no_cache, batch_size, device, trust_remote_code=trust_remote_code,
+                              backend=backend, precision=precision)
     target = [t for _, tasks in _task_groups(target_benchmark, target_task, data_root, "target-") for t in tasks]
     general = [t for _, tasks in _task_groups(general_benchmark, general_task, data_root, "general-") for t in tasks]
     shared = sorted({t.metadata.name for t in target} & {t.metadata.name for t in general})
@@ -153,7 +163,6 @@ def merge_command(
     for value in missing:
         write_merge(pair, value, merges[value])
     models = {0.0: base, **{value: str(folder) for value, folder in merges.items()}, 1.0: tuned}
-    options = encoder_options(cache_dir, no_cache, batch_size, device, trust_remote_code=trust_remote_code)
     _score_sweep(models, target, general, output, overwrite, options)
 
 

@@ -8,12 +8,14 @@ from typing import Annotated
 import typer
 
 from glotta.cli.common import (
+    Backend,
     BatchSize,
     Benchmarks,
     CacheDir,
     DataRoot,
     Device,
     NoCache,
+    Precision,
     TaskFolders,
     TrustRemoteCode,
     console,
@@ -21,23 +23,26 @@ from glotta.cli.common import (
     progress_bars,
     quiet_libraries,
 )
+from glotta.encoders.backends import DEFAULT_BACKEND
 from glotta.errors import GlottaError
 
 # Python parameters of glotta.api -> the flags that set them here, for error messages.
 FLAGS = {"models": "--model", "tasks": "--task/--benchmark", "path_or_name": "--task", "subsets": "--subset",
          "split": "--split", "batch_size": "--batch-size", "output": "--output", "device": "--device",
-         "data_root": "--data-root", "overwrite": "--overwrite", "trust_remote_code": "--trust-remote-code"}
+         "data_root": "--data-root", "overwrite": "--overwrite", "trust_remote_code": "--trust-remote-code",
+         "backend": "--backend", "precision": "--precision"}
 Subsets = Annotated[list[str] | None, typer.Option("--subset", help="Hugging Face subset of an mteb: task (e.g. ita_Latn-ita_Latn); repeatable.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="List the tasks (mteb: ones from metadata, nothing downloaded) and stop.")]
 
 
 def encoder_options(cache_dir: Path | None, no_cache: bool, batch_size: int, device: str | None,
-                    faiss: bool = False, trust_remote_code: bool = False):
+                    faiss: bool = False, trust_remote_code: bool = False, backend: str = DEFAULT_BACKEND,
+                    precision: str = "fp32"):
     """The API's encoder options from the flags every evaluating command shares."""
     from glotta.api import encoder_options as options
 
     return options(batch_size=batch_size, device=device, cache=_cache(cache_dir, no_cache),
-                   faiss=faiss, trust_remote_code=trust_remote_code)
+                   faiss=faiss, trust_remote_code=trust_remote_code, backend=backend, precision=precision)
 
 
 def _cache(cache_dir: Path | None, no_cache: bool) -> bool | Path:
@@ -108,6 +113,8 @@ def eval_command(
     no_cache: NoCache = False,
     batch_size: BatchSize = 32,
     device: Device = None,
+    backend: Backend = DEFAULT_BACKEND,
+    precision: Precision = "fp32",
     faiss: Annotated[bool, typer.Option("--faiss", help="Exact search with FAISS instead of numpy.")] = False,
     trust_remote_code: TrustRemoteCode = False,
     dry_run: DryRun = False,
@@ -129,8 +136,8 @@ def eval_command(
 
         results = evaluate(model, items, output, subsets=subset, split=split, overwrite=overwrite,
                            batch_size=batch_size, device=device, cache=_cache(cache_dir, no_cache),
-                           faiss=faiss, trust_remote_code=trust_remote_code, data_root=data_root,
-                           progress=RichProgress(bars))
+                           faiss=faiss, trust_remote_code=trust_remote_code, backend=backend,
+                           precision=precision, data_root=data_root, progress=RichProgress(bars))
     from glotta.analysis.tables import ScoredEntry
 
     _print_scores(results.records(), [ScoredEntry(o.record().task, o.task.type.value, o.model, o.scores)

@@ -18,6 +18,7 @@ from glotta.cli.common import (
     quiet_libraries,
 )
 from glotta.data.atomic import check_writable
+from glotta.encoders.backends import DEFAULT_BACKEND
 
 
 def trim_command(
@@ -37,9 +38,11 @@ def trim_command(
     eval_output: Annotated[Path, typer.Option(help="Results folder for the evaluation (MTEB layout).")] = Path("results"),
     data_root: DataRoot = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    backend: Annotated[str, typer.Option(help="Backend for --eval-*: torch, openvino or onnx.")] = DEFAULT_BACKEND,
+    precision: Annotated[str, typer.Option(help="Precision for --eval-*: fp32 (exact), fp16, bf16 or int8.")] = "fp32",
 ) -> None:
     """Keep the tokens a corpus uses, slice the embedding matrix, save a smaller model; report coverage."""
-    from glotta.cli.evaluate import collect_tasks
+    from glotta.cli.evaluate import collect_tasks, encoder_options
     from glotta.cli.tables import rich_table
     from glotta.progress import RichProgress
     from glotta.trimming.tables import coverage_table
@@ -49,6 +52,7 @@ def trim_command(
     if evaluate:
         check_writable(eval_output, "--eval-output")
     tasks = collect_tasks(eval_benchmark or [], eval_task or [], data_root, None) if evaluate else []  # fail before trimming
+    options = encoder_options(None, False, batch_size, None, backend=backend, precision=precision)
     quiet_libraries()
     settings = TrimSettings(model, corpus, lang, size, output, min_count, keep_corpus or [], max_documents, overwrite,
                             word_frequencies or [])
@@ -59,11 +63,10 @@ def trim_command(
         errors.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
     console.print(f"trimmed model in {output} (report: {output / 'trim_report.json'})")
     if evaluate:
-        _evaluate(result, model, output, tasks, eval_output, batch_size)
+        _evaluate(result, model, output, tasks, eval_output, options)
 
 
-def _evaluate(result, model: str, out: Path, tasks, eval_output: Path, batch_size: int) -> None:
-    from glotta.cli.evaluate import encoder_options
+def _evaluate(result, model: str, out: Path, tasks, eval_output: Path, options) -> None:
     from glotta.cli.tables import rich_table
     from glotta.data.atomic import write_json_atomic
     from glotta.progress import RichProgress
@@ -71,7 +74,6 @@ def _evaluate(result, model: str, out: Path, tasks, eval_output: Path, batch_siz
     from glotta.trimming.tables import footprint_table, score_table
     from glotta.trimming.trim import REPORT_NAME
 
-    options = encoder_options(None, False, batch_size, None)
     with progress_bars() as bars:
         evaluation = compare(result.original_folder, out, model, result.sample, tasks, eval_output, options,
                              RichProgress(bars))

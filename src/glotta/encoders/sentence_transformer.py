@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from glotta.config import default_cache_root
+from glotta.encoders.backends import PYTORCH_FP32, Runtime, apply_runtime
 from glotta.encoders.base import Encoder, Progress, Role, length_sorted_batches
 from glotta.errors import GlottaError
 
@@ -21,13 +24,14 @@ _KNOWN_PROMPTS: list[tuple[re.Pattern, dict[Role, str]]] = [
     ),
 ]
 _DOCUMENT_PROMPT_NAMES = ("document", "passage", "corpus", "doc")
+_WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.pt", "*.onnx")
 
 
 def weights_digest(folder: Path) -> str:
     """sha256 over the weight files, so a local folder has a revision that changes with its weights."""
     digest = hashlib.sha256()
     files = sorted(
-        p for pattern in ("*.safetensors", "*.bin", "*.pt", "*.onnx") for p in folder.rglob(pattern)
+        p for pattern in _WEIGHT_PATTERNS for p in folder.rglob(pattern)
     )
     for path in files:
         digest.update(str(path.relative_to(folder)).encode())
@@ -77,9 +81,20 @@ _MODULES_FIX = ("restore modules.json as SentenceTransformer.save() writes it: a
 
 def check_device(device: str | None) -> None:
     """A device torch does not know, or one this machine lacks, is refused before any model loads
-    (torch would fail later with an assertion about how it was compiled)."""
-    if device is None:
-        return
+    (torch would fail later with an assertion about how it was compiled). ``cuda:0,cuda:1``
+    names several devices, each checked."""
+    for one in device_list(device):
+        _check_one_device(one)
+
+
+def device_list(device: str | None) -> list[str]:
+    """``cuda:0,cuda:1`` -> both; one device or None -> a list of at most one."""
+    return [] if device is None else [part.strip() for part in device.split(",")]
+
+
+def _check_one_device(device: str) -> None:
+    if device == "cpu":
+        return  # decided without importing torch, so a warm run never pays for it
     import torch
 
     try:
@@ -165,7 +180,11 @@ def role_prompts(model, name: str) -> dict[Role, str]:
 
 
 class SentenceTransformerEncoder(Encoder):
-    """Wraps ``SentenceTransformer`` with the model's own prompts (or E5's known ones)."""
+    """Wraps ``SentenceTransformer`` with the model's own prompts (or E5's known ones).
+
+    A named model is loaded only when a text needs encoding: its description (dimension, max
+    length, prompts) can be adopted from the embedding cache, so a warm run never loads it.
+    """
 
     def __init__(
         self,
@@ -176,32 +195,72 @@ class SentenceTransformerEncoder(Encoder):
         batch_size: int = 32,
         device: str | None = None,
         trust_remote_code: bool = False,
+        runtime: Runtime = PYTORCH_FP32,
+        conversions: Path | None = None,
     ):
-        model = load_sentence_transformer(folder, device=device, trust_remote_code=trust_remote_code)
-        self._wrap(model, name, revision, batch_size)
+        check_device(device)
+        runtime.check(device)
+        self.folder, self.name, self.revision, self.batch_size = folder, name, revision, batch_size
+        self.device, self.trust_remote_code, self.runtime = device, trust_remote_code, runtime
+        self.conversions = conversions or default_cache_root() / "models"
+        self.devices = device_list(device)  # several: sentence-transformers' multi-process pool
+        self._pool = None
 
     @classmethod
     def from_model(cls, model, *, name: str | None = None, batch_size: int = 32) -> SentenceTransformerEncoder:
-        """An in-memory ``SentenceTransformer`` as it is now, on its own device; the revision is
-        ``weights-sha256-...`` of its current weights, so cached vectors never outlive them."""
+        """An in-memory ``SentenceTransformer`` as it is now, on its own device (PyTorch); the
+        revision is ``weights-sha256-...`` of its current weights, so cached vectors never outlive them."""
         encoder = cls.__new__(cls)
-        encoder._wrap(model, name or in_memory_name(model), weights_revision(state_digest(model)), batch_size)
+        encoder.folder, encoder.name = None, name or in_memory_name(model)
+        encoder.revision, encoder.batch_size = weights_revision(state_digest(model)), batch_size
+        encoder.runtime, encoder.devices, encoder._pool = PYTORCH_FP32, [], None
+        encoder.__dict__["model"] = model
         return encoder
 
-    def _wrap(self, model, name: str, revision: str, batch_size: int) -> None:
-        self.model = model
-        self.name = name
-        self.revision = revision
-        self.batch_size = batch_size
-        dimension = getattr(self.model, "get_embedding_dimension", None)  # sentence-transformers >= 6
-        self.dimension = int((dimension or self.model.get_sentence_embedding_dimension)())
-        self.max_length = int(self.model.max_seq_length or 0)
-        self.prompts = role_prompts(self.model, name)
+    @cached_property
+    def model(self):
+        device = self.device if len(self.devices) < 2 else "cpu"  # the pool copies it to each device
+        model = load_sentence_transformer(self.folder, device=device, trust_remote_code=self.trust_remote_code)
+        self.__dict__.setdefault("description", describe(model, self.name))
+        apply_runtime(model, self.runtime, self.revision, self.conversions)
+        return model
+
+    @cached_property
+    def description(self) -> dict:
+        """dimension, max_length and prompts: all the identity needs besides name, revision and runtime."""
+        return describe(self.model, self.name)
+
+    def description_key(self) -> str | None:
+        """Names this description without loading the model: revision, runtime, and the folder's
+        configuration files (prompts and max length live there, not in the weights)."""
+        if self.folder is None:
+            return None
+        fields = {"name": self.name, "revision": self.revision, "config": config_digest(self.folder),
+                  **self.runtime.identity_fields()}
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+    def adopt(self, description: dict) -> None:
+        self.__dict__["description"] = description
+
+    @property
+    def dimension(self) -> int:
+        return self.description["dimension"]
+
+    @property
+    def max_length(self) -> int:
+        return self.description["max_length"]
+
+    @property
+    def prompts(self) -> dict[Role, str]:
+        return {Role(role): prompt for role, prompt in self.description["prompts"].items()}
 
     def _identity_fields(self, role: Role) -> dict:
-        return {"prompt": self.prompts[role], "max_length": self.max_length, "kind": "st"}
+        return {"prompt": self.prompts[role], "max_length": self.max_length, "kind": "st",
+                **self.runtime.identity_fields()}
 
     def _encode(self, texts: list[str], role: Role, progress: Progress | None) -> np.ndarray:
+        if len(self.devices) > 1:
+            return self._encode_on_devices(texts, role, progress)
         # sentence-transformers sorts by length inside one call; sorting the whole input
         # here as well lets us report progress batch by batch without losing that benefit.
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
@@ -216,3 +275,36 @@ class SentenceTransformerEncoder(Encoder):
             if progress:
                 progress(len(batch))
         return out
+
+    def _encode_on_devices(self, texts: list[str], role: Role, progress: Progress | None) -> np.ndarray:
+        """One process per device (sentence-transformers' pool, started once and stopped at exit)."""
+        if self._pool is None:
+            import atexit
+
+            self._pool = self.model.start_multi_process_pool(self.devices)
+            atexit.register(self.model.stop_multi_process_pool, self._pool)
+        out = self.model.encode(texts, prompt=self.prompts[role] or None, batch_size=self.batch_size,
+                                pool=self._pool, show_progress_bar=False, convert_to_numpy=True)
+        if progress:
+            progress(len(texts))
+        return np.asarray(out, dtype=np.float32)
+
+
+def describe(model, name: str) -> dict:
+    """What a loaded model's vectors depend on besides its weights, as JSON-ready values."""
+    dimension = getattr(model, "get_embedding_dimension", None)  # sentence-transformers >= 6
+    return {"dimension": int((dimension or model.get_sentence_embedding_dimension)()),
+            "max_length": int(model.max_seq_length or 0),
+            "prompts": {str(role): prompt for role, prompt in role_prompts(model, name).items()}}
+
+
+
+def config_digest(folder: Path) -> str:
+    """sha256 over a model folder's files other than weights (configs, tokenizer, vocabulary)."""
+    weights = {p for pattern in _WEIGHT_PATTERNS for p in folder.rglob(pattern)}
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p not in weights):
+        digest.update(str(path.relative_to(folder)).encode())
+        with path.open("rb") as stream:
+            digest.update(hashlib.file_digest(stream, "sha256").digest())
+    return digest.hexdigest()

@@ -87,6 +87,10 @@ class TrainSettings:
         for ok, problem, fix in checks:
             if not ok:
                 raise GlottaError(problem, fix=fix)
+        if self.device is not None and "," in self.device:
+            raise GlottaError(f"--device {self.device}: training runs on one device per process",
+                              fix="for several GPUs start glotta train with torchrun or accelerate launch "
+                              "(one process per GPU, PyTorch DDP), and pass no --device")
         check_device(self.device)
 
     def homogeneous(self, sources: int) -> bool:
