@@ -18,7 +18,7 @@ from glotta.cli.common import (
     quiet_libraries,
 )
 from glotta.data.atomic import check_writable
-from glotta.encoders.backends import DEFAULT_BACKEND
+from glotta.encoders.backends import DEFAULT_BACKEND, Runtime
 
 
 def trim_command(
@@ -52,7 +52,9 @@ def trim_command(
     if evaluate:
         check_writable(eval_output, "--eval-output")
     tasks = collect_tasks(eval_benchmark or [], eval_task or [], data_root, None) if evaluate else []  # fail before trimming
-    options = encoder_options(None, False, batch_size, None, backend=backend, precision=precision)
+    Runtime(backend, precision)  # a bad --backend / --precision is refused with or without --eval-*
+    # the evaluation's options (they open the embedding cache) only when there is an evaluation
+    options = encoder_options(None, False, batch_size, None, backend=backend, precision=precision) if evaluate else None
     quiet_libraries()
     settings = TrimSettings(model, corpus, lang, size, output, min_count, keep_corpus or [], max_documents, overwrite,
                             word_frequencies or [])

@@ -24,7 +24,7 @@ from glotta.cli.common import (
     progress_bars,
     quiet_libraries,
 )
-from glotta.encoders.backends import DEFAULT_BACKEND
+from glotta.encoders.backends import DEFAULT_BACKEND, Runtime
 from glotta.errors import GlottaError
 
 triplets_app = typer.Typer(no_args_is_help=True, help="Build training triplets and describe them.")
@@ -79,7 +79,7 @@ def triplets_build_command(
         raise GlottaError(f"--range {rank_range!r} is not MIN:MAX", fix="write two whole numbers, e.g. --range 0:30")
     mining = MiningSettings(strategy, num_negatives, int(low), int(high), threshold, sampling, random_negatives)
     check_corpus_files(corpus)
-    options = encoder_options(None, False, batch_size, device, backend=backend, precision=precision)
+    Runtime(backend, precision).check(device)  # refused before any work, whichever the miner
     if target is not None and target == miner:
         if not allow_circular:
             raise GlottaError(
@@ -99,6 +99,7 @@ def triplets_build_command(
         ranker = BM25Miner(language)
     else:
         quiet_libraries()
+        options = encoder_options(None, False, batch_size, device, backend=backend, precision=precision)
         ranker = DenseMiner(resolve_model(miner, options).encoder, "faiss" if faiss else "numpy")
     settings = BuildSettings(pair_settings, mining, ranker.name, language, seed, shard_size, max_documents)
     with progress_bars() as bars:

@@ -29,11 +29,23 @@ _WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.pt", "*.onnx")
 
 def weights_digest(folder: Path) -> str:
     """sha256 over the weight files, so a local folder has a revision that changes with its weights."""
+    return _files_digest(folder, _weight_files(folder))
+
+
+def config_digest(folder: Path) -> str:
+    """sha256 over a model folder's files other than weights (configs, tokenizer, vocabulary)."""
+    weights = _weight_files(folder)
+    return _files_digest(folder, {p for p in folder.rglob("*") if p.is_file() and p not in weights})
+
+
+def _weight_files(folder: Path) -> set[Path]:
+    return {p for pattern in _WEIGHT_PATTERNS for p in folder.rglob(pattern)}
+
+
+def _files_digest(folder: Path, files: set[Path]) -> str:
+    """sha256 over each file's path in ``folder`` and contents, in path order."""
     digest = hashlib.sha256()
-    files = sorted(
-        p for pattern in _WEIGHT_PATTERNS for p in folder.rglob(pattern)
-    )
-    for path in files:
+    for path in sorted(files):
         digest.update(str(path.relative_to(folder)).encode())
         with path.open("rb") as stream:
             digest.update(hashlib.file_digest(stream, "sha256").digest())
@@ -296,15 +308,3 @@ def describe(model, name: str) -> dict:
     return {"dimension": int((dimension or model.get_sentence_embedding_dimension)()),
             "max_length": int(model.max_seq_length or 0),
             "prompts": {str(role): prompt for role, prompt in role_prompts(model, name).items()}}
-
-
-
-def config_digest(folder: Path) -> str:
-    """sha256 over a model folder's files other than weights (configs, tokenizer, vocabulary)."""
-    weights = {p for pattern in _WEIGHT_PATTERNS for p in folder.rglob(pattern)}
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p not in weights):
-        digest.update(str(path.relative_to(folder)).encode())
-        with path.open("rb") as stream:
-            digest.update(hashlib.file_digest(stream, "sha256").digest())
-    return digest.hexdigest()
