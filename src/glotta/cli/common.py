@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -72,12 +73,12 @@ def quiet_libraries() -> None:
     import logging
 
     logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
-    try:
+    # transformers reads HF_HUB_DISABLE_PROGRESS_BARS when imported; only an already imported one needs
+    # telling. Importing it here would cost a warm run, which never loads a model, 1.5 s.
+    if "transformers" in sys.modules:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-    except ImportError:
-        pass
 
 
 

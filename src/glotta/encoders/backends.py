@@ -21,7 +21,9 @@ from glotta.errors import GlottaError
 
 BACKENDS = ("torch", "openvino", "onnx")
 PRECISIONS = ("fp32", "fp16", "bf16", "int8")
-# The backend a named model runs on unless told otherwise (see BENCHMARKS.md for the measurement).
+# The backend a named model runs on unless told otherwise. Measured (BENCHMARKS.md): OpenVINO fp32
+# encodes no faster than PyTorch fp32 on this project's CPUs and ONNX Runtime fp32 is slower, so the
+# exact default needs no conversion and no extra.
 DEFAULT_BACKEND = "torch"
 _EXTRAS = {"openvino": ("openvino", "openvino"), "onnx": ("onnxruntime", "onnx")}  # backend -> (module, extra)
 # Bumped whenever glotta.encoders.converted exports a different graph, so older conversions are not reused.
