@@ -36,13 +36,13 @@ def gemm_gflops(m: int, k: int, n: int, dtype, seconds: float = 2.0) -> float:
     return 2 * m * k * n * calls / (time.perf_counter() - started) / 1e9
 
 
-def encode_flops(texts: list[str], folder: Path, batch_size: int, max_length: int) -> tuple[float, int]:
+def encode_flops(texts: list[str], folder: Path, config, batch_size: int, max_length: int) -> tuple[float, int]:
     """FLOPs of one encode of ``texts`` in glotta's batches, and the padded token count."""
-    from transformers import AutoConfig, AutoTokenizer
+    from transformers import AutoTokenizer
 
     from glotta.encoders.base import length_sorted_batches
 
-    config, tokenizer = AutoConfig.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
     hidden, ff, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
     flops, tokens = 0.0, 0
     for batch in length_sorted_batches(texts, batch_size):
@@ -63,21 +63,20 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=Path("benchmarks/out"))
     args = parser.parse_args()
     import torch
+    from transformers import AutoConfig
 
     import glotta
+    from glotta.data.atomic import write_json_atomic
     from glotta.encoders.registry import locate_sentence_transformer
 
     folder = Path(locate_sentence_transformer(args.model)[0])
     task = DATA / "tasks/it/retrieval_xquad_it"
     texts = [json.loads(line)["text"] for name in ("corpus.jsonl", "queries.jsonl")
              for line in (task / name).read_text(encoding="utf-8").splitlines() if line.strip()]
-    config = json.loads((folder / "config.json").read_text())
-    limits = {"fp32": {"peak_2048": gemm_gflops(2048, 2048, 2048, torch.float32),
-                       "encoder_shape": gemm_gflops(4096, config["hidden_size"], config["intermediate_size"],
-                                                    torch.float32)},
-              "bf16": {"peak_2048": gemm_gflops(2048, 2048, 2048, torch.bfloat16),
-                       "encoder_shape": gemm_gflops(4096, config["hidden_size"], config["intermediate_size"],
-                                                    torch.bfloat16)}}
+    config = AutoConfig.from_pretrained(folder)
+    limits = {precision: {"peak_2048": gemm_gflops(2048, 2048, 2048, dtype),
+                          "encoder_shape": gemm_gflops(4096, config.hidden_size, config.intermediate_size, dtype)}
+              for precision, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16))}
     runtimes = args.runtime or RUNTIMES
     encoders = {}
     for runtime in runtimes:
@@ -85,7 +84,7 @@ def main() -> None:
         encoders[runtime] = glotta.get_encoder(args.model, backend=backend, precision=precision, cache=False)
         encoders[runtime].encode_documents(texts[:64])  # loads, converts, warms up
     max_length = next(iter(encoders.values())).max_length
-    flops, tokens = encode_flops(texts, folder, 32, max_length)
+    flops, tokens = encode_flops(texts, folder, config, 32, max_length)
     seconds: dict[str, list[float]] = {runtime: [] for runtime in runtimes}
     for round_number in range(args.rounds):
         for runtime in runtimes if round_number % 2 == 0 else reversed(runtimes):
@@ -104,8 +103,7 @@ def main() -> None:
               "torch_threads": torch.get_num_threads(),
               "gemm_gflops": {p: {s: round(v, 1) for s, v in shapes.items()} for p, shapes in limits.items()},
               "encode": encode}
-    args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "encode_vs_gemm.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_json_atomic(args.output / "encode_vs_gemm.json", report)
     print(json.dumps(report, indent=2))
 
 

@@ -19,13 +19,12 @@ from pathlib import Path
 import pytrec_eval
 
 from glotta import load_task
+from glotta.data.atomic import write_json_atomic
 from glotta.encoders.bm25 import BM25Retriever
-from glotta.evaluation.retrieval_metrics import K_VALUES, per_query_metrics
+from glotta.evaluation.retrieval_metrics import K_VALUES, PYTREC_MEASURES, per_query_metrics
 from glotta.progress import SilentProgress
 
 DATA = Path(os.environ.get("GLOTTA_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-FAMILIES = {"ndcg_cut": "ndcg_at", "map_cut": "map_at", "recall": "recall_at", "P": "precision_at",
-            "success": "hit_rate_at"}
 
 
 def top(scores: dict[str, float], k: int) -> dict[str, float]:
@@ -43,7 +42,7 @@ def main() -> None:
     ours = per_query_metrics(task.qrels, run)
     ours_s = time.perf_counter() - started
     diffs: dict[str, float] = {}
-    for measure, name in FAMILIES.items():
+    for measure, name in PYTREC_MEASURES.items():
         for k in K_VALUES:
             theirs = pytrec_eval.RelevanceEvaluator(task.qrels, {f"{measure}.{k}"}).evaluate(run)
             diffs[f"{name}_{k}"] = max(abs(ours[f"{name}_{k}"][q] - theirs[q][f"{measure}_{k}"]) for q in theirs)
@@ -54,8 +53,7 @@ def main() -> None:
     report = {"task": task.metadata.name, "queries": len(run), "run_depth": max(K_VALUES),
               "metrics_compared": len(diffs), "max_abs_diff": max(diffs.values()),
               "glotta_metrics_s": round(ours_s, 2), "max_abs_diff_per_metric": diffs}
-    args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "metrics_vs_pytrec_eval.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_json_atomic(args.output / "metrics_vs_pytrec_eval.json", report)
     print(json.dumps({k: v for k, v in report.items() if k != "max_abs_diff_per_metric"}, indent=2))
 
 

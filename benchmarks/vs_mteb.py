@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from glotta.data.atomic import write_json_atomic
+
 DATA = Path(os.environ.get("GLOTTA_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "tasks"
 TASKS = {"retrieval_xquad_it": "it/retrieval_xquad_it", "sts_stsb_it": "it/sts_stsb_it",
          "retrieval_squad_it": "it/retrieval_squad_it", "classification_sib200_nl": "nl/classification_sib200_nl"}
@@ -191,8 +193,7 @@ def main() -> None:
                     run = {"model": model, "round": round_number, **run}
                     print(json.dumps(run), flush=True)
                     report["runs"].append(run)
-        args.output.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(report, indent=2) + "\n")
+        write_json_atomic(output, report)  # after each model, so a later model's failure keeps this one
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ K_VALUES = (1, 3, 5, 10, 20, 100, 1000)
 STUDY_K_VALUES = (1, 10, 100)  # the Italian study's Recall/NDCG/MRR@k table
 MAIN_SCORE = "ndcg_at_10"
 
-_PYTREC = {"ndcg_cut": "ndcg_at", "map_cut": "map_at", "recall": "recall_at", "P": "precision_at",
+PYTREC_MEASURES = {"ndcg_cut": "ndcg_at", "map_cut": "map_at", "recall": "recall_at", "P": "precision_at",
            "success": "hit_rate_at"}
 
 
@@ -25,10 +25,10 @@ def per_query_metrics(
     pytrec_eval's metrics cover the judged queries of the run, MRR every query of the run, as
     mteb averages them.
     """
-    measures = {f"{measure}.{','.join(map(str, k_values))}" for measure in _PYTREC}
+    measures = {f"{measure}.{','.join(map(str, k_values))}" for measure in PYTREC_MEASURES}
     evaluated = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run)
     metrics = {f"{name}_{k}": {q: values[f"{measure}_{k}"] for q, values in evaluated.items()}
-               for measure, name in _PYTREC.items() for k in k_values}
+               for measure, name in PYTREC_MEASURES.items() for k in k_values}
     for k, reciprocal_ranks in mrr_at_k(qrels, run, k_values).items():
         metrics[f"mrr_at_{k}"] = dict(zip(run, reciprocal_ranks, strict=True))
     return metrics
