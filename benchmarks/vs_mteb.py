@@ -174,8 +174,10 @@ def main() -> None:
     output = args.output / "vs_mteb.json"
     report = json.loads(output.read_text()) if output.exists() else {"tasks": list(TASKS), "runs": [],
                                                                        "conversions": []}
-    report["runs"] = [run for run in report["runs"] if run["model"] not in models]  # re-measured models replace
-    report["conversions"] = [c for c in report.get("conversions", []) if c["model"] not in models]
+    # what is re-measured (model x configuration) replaces its earlier rows; the other rows stay
+    report["runs"] = [run for run in report["runs"] if run["model"] not in models or run["config"] not in configs]
+    report["conversions"] = [c for c in report.get("conversions", [])
+                             if c["model"] not in models or c["config"] not in configs]
     for model in models:
         with tempfile.TemporaryDirectory() as scratch_root:
             homes = {config: Path(scratch_root) / f"home-{config}" for config in configs}

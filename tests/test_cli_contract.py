@@ -34,6 +34,7 @@ IMPOSSIBLE = {
     "tune run": ["m", "--data", "d.jsonl", "--target-task", "t", "--general-task", "g", "--output", "o",
                  "--workers", "0"],
     "tune show": ["study", "--no-such-option"],
+    "adapt": ["recipe.yaml", "--no-such-option"],
 }
 NAMED = {"eval": "--batch-size", "leaderboard": "--min-coverage", "report": "--min-coverage",
          "triplets build": "--num-negatives", "trim": "--size", "train": "--batch-size",

@@ -12,7 +12,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from glotta.cli import compare, evaluate, leaderboard, rag, train, trim, triplets, tune
+from glotta.cli import adapt, compare, evaluate, leaderboard, rag, train, trim, triplets, tune
 from glotta.cli.common import errors
 from glotta.errors import GlottaError, os_error
 
@@ -31,6 +31,7 @@ app.command("train")(train.train_command)
 app.command("advise")(train.advise_command)
 app.command("compare")(compare.compare_command)
 app.command("merge")(compare.merge_command)
+app.command("adapt")(adapt.adapt_command)
 
 
 def main() -> None:

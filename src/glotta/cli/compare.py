@@ -43,10 +43,6 @@ def _task_groups(benchmarks: list[str] | None, task_paths: list[Path] | None, da
     return groups + ([("tasks", collect_tasks([], task_paths, data_root, None))] if task_paths else [])
 
 
-def _scores(outcomes) -> dict[str, tuple[str, float | None]]:
-    return {o.record().task: (o.task.type.value, o.main_score) for o in outcomes}
-
-
 def compare_command(
     base: Annotated[str, typer.Argument(help="The model before fine-tuning.")],
     tuned: Annotated[str, typer.Argument(help="The fine-tuned (or merged) model.")],
@@ -66,13 +62,11 @@ def compare_command(
     no_cache: NoCache = False,
 ) -> None:
     """Evaluate base and fine-tuned models on the same benchmarks and report what changed (forgetting)."""
-    from glotta.analysis.figures import forgetting_figure
-    from glotta.analysis.forgetting import benchmark_change, benchmark_change_table, task_change_table, task_changes
     from glotta.analysis.report import Section, write_report
     from glotta.cli.evaluate import encoder_options
     from glotta.cli.tables import rich_table
     from glotta.data.atomic import write_json_atomic
-    from glotta.evaluation.runner import run_evaluation
+    from glotta.evaluation.comparison import compare
     from glotta.progress import RichProgress
 
     if not math.isfinite(drop_points):  # typer's min lets NaN and infinity through
@@ -82,36 +76,14 @@ def compare_command(
                               backend=backend, precision=precision)
     groups = _task_groups(benchmark, task, data_root, "")
     quiet_libraries()
-    changes, names = [], None
     with progress_bars() as bars:
-        for label, tasks in groups:
-            # Both models in one run: both load (and a bad one is refused) before any result is written.
-            outcomes = run_evaluation(tasks, [base, tuned], output / "results", options, overwrite,
-                                      RichProgress(bars))
-            before, after = outcomes[:len(tasks)], outcomes[len(tasks):]
-            names = (before[0].model, after[0].model)
-            if (before[0].model, before[0].revision) == (after[0].model, after[0].revision):
-                raise GlottaError("base and tuned are the same model (same name and weights)",
-                                  fix="pass the model before fine-tuning first, then the fine-tuned one")
-            changes += task_changes(label, _scores(before), _scores(after))
-    if not changes:
-        raise GlottaError("no task has a score for both models", fix="use embedding models (BM25 has only retrieval)")
-    summaries = [benchmark_change(label, changes, drop_points) for label, _ in groups]
-    base_name, tuned_name = names
-    tables = [benchmark_change_table(summaries, drop_points), task_change_table(changes, base_name, tuned_name, drop_points)]
-    for table in tables:
+        result = compare(base, tuned, groups, output / "results", options, overwrite, drop_points, output,
+                         RichProgress(bars))
+    for table in result.tables:
         console.print(rich_table(table))
-    figures = forgetting_figure(changes, base_name, tuned_name, output)
-    write_json_atomic(output / "compare.json", {
-        "base": base, "tuned": tuned, "drop_points": drop_points,
-        "benchmarks": [{"benchmark": s.benchmark, "tasks": s.tasks, "base": s.base, "tuned": s.tuned,
-                        "change_points": s.delta, "relative_percent": s.relative, "tasks_dropped": s.dropped}
-                       for s in summaries],
-        "tasks": [{"benchmark": c.benchmark, "task": c.task, "type": c.task_type, "base": c.base, "tuned": c.tuned,
-                   "change_points": c.delta, "relative_percent": c.relative} for c in changes],
-    })
-    html, _ = write_report([Section("Forgetting: base vs fine-tuned", tables=tables, figures=[figures[0]])],
-                           output, f"{tuned_name} vs {base_name}")
+    write_json_atomic(output / "compare.json", result.record(base, tuned, drop_points))
+    html, _ = write_report([Section("Forgetting: base vs fine-tuned", tables=result.tables,
+                                    figures=[result.figures[0]])], output, f"{result.tuned} vs {result.base}")
     console.print(f"tables, figure and report in {output} ({html.name})", highlight=False)
 
 
@@ -167,38 +139,18 @@ def merge_command(
 
 
 def _score_sweep(models: dict[float, str], target, general, out: Path, overwrite: bool, options) -> None:
-    from glotta.analysis.figures import merge_sweep_figure
     from glotta.analysis.report import Section, write_report
-    from glotta.analysis.tables import TableData
     from glotta.cli.tables import rich_table
     from glotta.data.atomic import write_json_atomic
-    from glotta.evaluation.runner import run_evaluation
+    from glotta.evaluation.comparison import score_sweep
     from glotta.progress import RichProgress
 
-    def mean_score(outcomes) -> float:
-        scores = [o.main_score for o in outcomes if o.main_score is not None]
-        if not scores:
-            raise GlottaError("no task of the sweep could be scored", fix="use embedding tasks (retrieval, STS, ...)")
-        return sum(scores) / len(scores)
-
-    rows = []
     with progress_bars() as bars:
-        for value, model in models.items():
-            scores = [mean_score(run_evaluation(tasks, [model], out / "results", options, overwrite, RichProgress(bars)))
-                      for tasks in (target, general)]
-            rows.append({"alpha": value, "model": model, "target": scores[0], "general": scores[1]})
-    base = rows[0]
-    table = TableData(
-        f"weight interpolation: mean main score x 100 over {len(target)} target and {len(general)} general task(s)",
-        ["alpha", "target", "general", "target vs base", "general vs base"],
-        [[f"{r['alpha']:g}", f"{100 * r['target']:.2f}", f"{100 * r['general']:.2f}",
-          f"{100 * (r['target'] - base['target']):+.2f}", f"{100 * (r['general'] - base['general']):+.2f}"]
-         for r in rows], {1, 2, 3, 4},
-        ["alpha 0 is the base model, 1 the fine-tuned one; in between: (1 - alpha) * base + alpha * tuned"])
-    console.print(rich_table(table))
-    figures = merge_sweep_figure([r["alpha"] for r in rows], [r["target"] for r in rows],
-                                 [r["general"] for r in rows], out)
+        sweep = score_sweep(models, target, general, out, overwrite, options, RichProgress(bars))
+    console.print(rich_table(sweep.table))
     write_json_atomic(out / "merge_sweep.json", {"target_tasks": [t.metadata.name for t in target],
-                                                  "general_tasks": [t.metadata.name for t in general], "rows": rows})
-    write_report([Section("Merge sweep", tables=[table], figures=[figures[0]])], out, "Weight interpolation sweep")
+                                                  "general_tasks": [t.metadata.name for t in general],
+                                                  "rows": sweep.rows})
+    write_report([Section("Merge sweep", tables=[sweep.table], figures=[sweep.figures[0]])], out,
+                 "Weight interpolation sweep")
     console.print(f"merged models, sweep table and figure in {out}", highlight=False)

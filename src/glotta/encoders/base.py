@@ -19,6 +19,18 @@ Progress = Callable[[int], None]
 Ranking = dict[str, dict[str, float]]  # query id -> {document id: score}
 
 
+def ranking_from_rows(query_ids: Sequence[str], doc_ids: Sequence[str], indices: np.ndarray,
+                      scores: np.ndarray) -> Ranking:
+    """The Ranking of a search's (queries x k) index and score rows.
+
+    Through Python lists, not numpy scalars: building 7.6M entries one numpy float at a time took seconds.
+    """
+    return {
+        query_id: dict(zip(map(doc_ids.__getitem__, row_indices), row_scores, strict=True))
+        for query_id, row_indices, row_scores in zip(query_ids, indices.tolist(), scores.tolist(), strict=True)
+    }
+
+
 class Role(StrEnum):
     """Asymmetric models (E5) encode a query and a document differently."""
 

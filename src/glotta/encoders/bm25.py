@@ -10,7 +10,7 @@ import logging
 
 from glotta.data.languages import iso639_3
 from glotta.data.tasks import RetrievalTask
-from glotta.encoders.base import Ranking
+from glotta.encoders.base import Ranking, ranking_from_rows
 from glotta.progress import ProgressReporter
 
 NAME = "bm25s"
@@ -69,10 +69,7 @@ class BM25Retriever:
         with progress.track(f"BM25 search {task.metadata.name}", len(query_ids)) as advance:
             hits, scores = index.search(list(task.queries.values()), top_k)
             advance(len(query_ids))
-        return {
-            query_id: {doc_ids[d]: float(s) for d, s in zip(hits[row], scores[row], strict=True)}
-            for row, query_id in enumerate(query_ids)
-        }
+        return ranking_from_rows(query_ids, doc_ids, hits, scores)
 
 
 class BM25Index:

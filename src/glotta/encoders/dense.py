@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from glotta.data.tasks import RetrievalTask
-from glotta.encoders.base import Encoder, Ranking
+from glotta.encoders.base import Encoder, Ranking, ranking_from_rows
 from glotta.encoders.search import TopK
 from glotta.progress import ProgressReporter
 
@@ -31,7 +31,4 @@ class DenseRetriever:
                 chunk = documents[start : start + self.corpus_chunk]
                 search.add(self.encoder.encode_documents(chunk, advance))
         scores, indices = search.ranked()
-        return {
-            query_id: {doc_ids[i]: float(s) for i, s in zip(indices[row], scores[row], strict=True)}
-            for row, query_id in enumerate(query_ids)
-        }
+        return ranking_from_rows(query_ids, doc_ids, indices, scores)

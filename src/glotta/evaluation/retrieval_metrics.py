@@ -7,6 +7,7 @@ pytrec_eval's own ordering (mteb issue #5092, PR #5136).
 
 from __future__ import annotations
 
+import numpy as np
 import pytrec_eval
 
 K_VALUES = (1, 3, 5, 10, 20, 100, 1000)
@@ -51,12 +52,27 @@ def mrr_at_k(
     """Per-query reciprocal rank of the first relevant document within the top k, in the run's query order."""
     out: dict[int, list[float]] = {k: [] for k in k_values}
     for query_id, doc_scores in run.items():
-        relevant = {d for d, grade in qrels.get(query_id, {}).items() if grade > 0}
-        ranked = sorted(doc_scores.items(), key=lambda item: (item[1], item[0]), reverse=True)
-        first = next((rank for rank, (d, _) in enumerate(ranked, start=1) if d in relevant), None)
+        first = _first_relevant_rank(doc_scores, qrels.get(query_id, {}))
         for k in k_values:
             out[k].append(1.0 / first if first is not None and first <= k else 0.0)
     return out
+
+
+def _first_relevant_rank(doc_scores: dict[str, float], judged: dict[str, int]) -> int | None:
+    """1 + the documents ranked above the best relevant one under (score, doc id) descending.
+
+    Counting instead of sorting the whole ranking: a warm evaluation of 7.6k queries x 1000
+    documents spent most of its time in that sort.
+    """
+    relevant = [(doc_scores[d], d) for d, grade in judged.items() if grade > 0 and d in doc_scores]
+    if not relevant:
+        return None
+    best_score, best_id = max(relevant)
+    scores = np.fromiter(doc_scores.values(), dtype=np.float64, count=len(doc_scores))
+    above = int(np.count_nonzero(scores > best_score))
+    if np.count_nonzero(scores == best_score) > 1:  # ties: a larger id ranks first
+        above += sum(1 for d, s in doc_scores.items() if s == best_score and d > best_id)
+    return above + 1
 
 
 def mteb_rounded(metrics: dict[str, float]) -> dict[str, float]:

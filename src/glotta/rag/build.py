@@ -10,7 +10,6 @@ it is whole or absent; with an LLM, an interrupted build asks again only what is
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 from collections import Counter
@@ -20,6 +19,7 @@ from importlib import metadata as package_metadata
 from pathlib import Path
 
 from glotta.data.atomic import write_folder_atomic
+from glotta.data.digests import file_sha256
 from glotta.errors import GlottaError
 from glotta.rag.chunking import chunk_documents, load_tokenizer
 from glotta.rag.ingest import ingest
@@ -63,11 +63,6 @@ class BuildSettings:
         if self.sampling.min_words > self.sampling.max_words:
             raise GlottaError("the shortest query allowed is longer than the longest", parameter="min_words",
                               fix="lower the minimum or raise the maximum")
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def _versions() -> dict[str, str | None]:
@@ -222,7 +217,7 @@ def _drops_text(drops: Counter) -> str:
 
 def _inputs(paths: list[Path], documents, skipped) -> list[dict]:
     files = sorted({d.source for d in documents} | {path for path, _ in skipped})
-    return [{"path": path, "bytes": Path(path).stat().st_size, "sha256": _sha256(Path(path))} for path in files]
+    return [{"path": path, "bytes": Path(path).stat().st_size, "sha256": file_sha256(Path(path))} for path in files]
 
 
 def _settings_record(settings: BuildSettings, questions: Path | None) -> dict:

@@ -17,12 +17,13 @@ from glotta.data.tasks import RetrievalTask
 from glotta.errors import GlottaError
 
 
-def load_retrieval_task(path: Path, option: str = "--dev-task") -> RetrievalTask:
-    """The retrieval task ``option`` names; any other task type is refused with the option."""
+def load_retrieval_task(path: Path, option: str = "--dev-task", split: str | None = None) -> RetrievalTask:
+    """The retrieval task ``option`` names (its ``split``, default the task's own); any other task type
+    is refused with the option."""
     from glotta.data.benchmarks import load_task
     from glotta.data.task_spec import TaskSpec
 
-    task = load_task(TaskSpec(path=path))
+    task = load_task(TaskSpec(path=path, split=split))
     if not isinstance(task, RetrievalTask):
         raise GlottaError(f"{option}: a {task.metadata.type.value} task cannot be a dev task during training",
                           fix=f"give {option} a retrieval task folder (BEIR layout)", path=path)

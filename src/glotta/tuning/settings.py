@@ -23,6 +23,7 @@ class TuneSettings:
     general_task: str
     space: SearchSpace
     general: tuple[str, ...] = ()  # general-language pairs, mixed in at the trial's general_share
+    target_split: str | None = None  # of the target task (glotta adapt tunes on a custom benchmark's dev split)
     mode: str = "constrained"
     max_general_drop: float = 0.5  # points of the general task's nDCG@10
     stop_drop: float = 3.0  # a trial whose general drop passes this (points) is stopped at once
@@ -37,6 +38,7 @@ class TuneSettings:
     seed: int = 42
     device: str | None = None
     enqueue_study: bool = False
+    presample: bool = False  # draw the random start's parameters up front (a resumed run repeats them)
     trials: int = 8
     keep: int = 1
     extra: dict = field(default_factory=dict)  # recorded, not used: e.g. the space file's path
@@ -65,6 +67,9 @@ class TuneSettings:
     def record(self) -> dict:
         record = asdict(self)
         record["space"] = self.space.describe()
+        for name in ("target_split", "presample"):  # studies made before these fields existed keep their hash
+            if not record[name]:
+                del record[name]
         return json.loads(json.dumps(record, default=str))
 
     def digest(self) -> str:

@@ -23,6 +23,7 @@ from glotta.tuning.settings import TuneSettings, differences
 
 JOURNAL = "study.journal"
 HEARTBEAT_S = 30
+TPE_STARTUP_TRIALS = 10  # TPESampler's default n_startup_trials: random sampling until then
 RETRIES = 2
 
 
@@ -109,9 +110,9 @@ def dev_and_test(settings: TuneSettings) -> tuple[dict, dict]:
     from glotta.training.dev_evaluation import load_retrieval_task
 
     dev, test = {}, {}
-    for name, path, option in ((TARGET, settings.target_task, "--target-task"),
-                               (GENERAL, settings.general_task, "--general-task")):
-        dev[name], test[name] = split_by_query(load_retrieval_task(Path(path), option), settings.dev_share,
+    for name, path, option, split in ((TARGET, settings.target_task, "--target-task", settings.target_split),
+                                      (GENERAL, settings.general_task, "--general-task", None)):
+        dev[name], test[name] = split_by_query(load_retrieval_task(Path(path), option, split), settings.dev_share,
                                                settings.seed)
     return dev, test
 
@@ -129,9 +130,12 @@ def score(model_name: str, tasks: dict, settings: TuneSettings, max_queries: int
 
 def prepare(settings: TuneSettings, out: Path, storage_url: str | None, name: str):
     """Open (or create) the study: settings, the base model's dev scores, the study's configurations."""
+    import optuna
+
     from glotta.training.train_data import check_files
     from glotta.tuning.space import study_configs
 
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # glotta announces each trial itself
     settings.check()
     dev, _ = dev_and_test(settings)
     check_files([Path(p) for p in settings.data], [Path(p) for p in settings.general])
@@ -148,7 +152,31 @@ def prepare(settings: TuneSettings, out: Path, storage_url: str | None, name: st
         for params in study_configs(settings.steps_scale):
             study.enqueue_trial({k: v for k, v in params.items() if k in _searched(settings)}, skip_if_exists=True)
         study.set_user_attr("enqueued", True)
+    if settings.presample and not study.user_attrs.get("presampled"):
+        for params in presampled(settings):
+            study.enqueue_trial(params, skip_if_exists=True)
+        study.set_user_attr("presampled", True)
     return study
+
+
+def presampled(settings: TuneSettings) -> list[dict]:
+    """The parameters of the study's random start, drawn now by Optuna's RandomSampler with the seed.
+
+    TPE samples its first ``n_startup_trials`` (10) at random anyway; drawn up front and enqueued,
+    a trial killed with its worker is retried with the same values and the rest follow unchanged,
+    so an interrupted study ends with the same configurations as one that was not.
+    """
+    import optuna
+    from optuna.samplers import RandomSampler
+
+    draft = optuna.create_study(sampler=RandomSampler(seed=settings.seed))
+    drawn = []
+    for _ in range(min(settings.trials, TPE_STARTUP_TRIALS)):
+        trial = draft.ask()
+        settings.space.suggest(trial)
+        drawn.append(trial.params)
+        draft.tell(trial, 0.0)
+    return drawn
 
 
 def _searched(settings: TuneSettings) -> set[str]:

