@@ -222,8 +222,9 @@ def test_bad_input_is_one_message(setup, tmp_path, glotta, space, extra, mention
 
 
 def test_a_space_file_scales_steps_and_pins_values(tmp_path):
-    space = load_space(space_file(tmp_path, "steps: {low: 10000, high: 20000}\nwarmup_ratio: 0\n"), 0.001)
-    assert [(p.name, p.low, p.high) for p in space.parameters] == [("steps", 10, 20)]
+    space = load_space(space_file(tmp_path, "steps: {low: 10000, high: 20000}\nwarmup_ratio: 0\n"
+                                            "negatives: {low: 0, high: 1}\n"), 0.001)
+    assert [(p.name, p.low, p.high) for p in space.parameters] == [("steps", 10, 20), ("negatives", 0, 1)]
     assert dict(space.fixed) == {"warmup_ratio": 0.0}
 
 

@@ -158,8 +158,12 @@ def _number(value):
 
 
 def _scaled(name: str, value: float, scale: float):
+    """``value`` times ``scale``; a scaled step count stays at least 1, other integers are rounded
+    (a range of 0-1 negatives must stay one)."""
     value = value * scale
-    return max(1, round(value)) if name in INTEGER else float(value)
+    if name not in INTEGER:
+        return float(value)
+    return max(1, round(value)) if name == "steps" else round(value)
 
 
 def _parameter(name: str, value: dict, scale: float, path: Path, fix: str) -> Parameter:
