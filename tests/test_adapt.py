@@ -4,6 +4,7 @@ recipe errors that name the file and the key."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -151,8 +152,9 @@ def test_a_run_killed_in_the_tune_stage_resumes_to_the_same_numbers(study, tmp_p
     ("language: nl\ndocuments: [docs.jsonl]\ncandidates: [tiny-a]\noutput: o\ndata: {miner: tiny-a}\n",
      ["circular"]),
 ])
-def test_a_bad_recipe_is_one_message_naming_the_key(study, tmp_path, text, mentions):
-    shutil.copy(study["root"] / "docs.jsonl", tmp_path / "docs.jsonl")
+def test_a_bad_recipe_is_one_message_naming_the_key(tmp_path, text, mentions):
+    with (DATA / "corpora/nl/wetten_laws_markdown/docs.jsonl").open(encoding="utf-8") as stream:
+        (tmp_path / "docs.jsonl").write_text("".join(itertools.islice(stream, 3)), encoding="utf-8")
     (tmp_path / "tiny-a").mkdir()
     path = tmp_path / "recipe.yaml"
     path.write_text(text, encoding="utf-8")

@@ -261,7 +261,7 @@ class _Study:
             space=space, general=tuple(str(r.path(g)) for g in r.data.general), max_general_drop=b.max_general_drop,
             eval_queries=b.eval_queries, eval_steps=b.eval_steps, batch_size=b.batch_size,
             max_seq_length=b.max_seq_length, steps_scale=b.steps_scale, seed=r.seed, device=r.device,
-            trials=b.trials, presample=True, dev_share=TUNE_DEV_SHARE)
+            trials=b.trials, presample=True, dev_share=_tune_dev_share(ctx.summaries["benchmark"]["queries"]))
 
     def verdict(self, ctx: StageContext) -> dict:
         from glotta.evaluation.comparison import compare
@@ -375,6 +375,15 @@ class _Study:
 
         outcomes = run_evaluation([task], [base, model], results, self._options(), False, self.progress)
         return [o.scores for o in outcomes]
+
+
+def _tune_dev_share(queries: dict[str, int]) -> float:
+    """TUNE_DEV_SHARE of the dev queries for the trials, leaving tune at least one for its own split."""
+    dev = sum(n for name, n in queries.items() if name.startswith("dev "))
+    if dev < 2:
+        raise GlottaError(f"the benchmark's dev split has {dev} quer{'y' if dev == 1 else 'ies'}: too few to tune on",
+                          fix="raise benchmark.queries or benchmark.max_documents (more documents hold queries)")
+    return min(TUNE_DEV_SHARE, (dev - 1) / dev)
 
 
 def _best_alpha(rows: list[dict], limit: float) -> dict:
