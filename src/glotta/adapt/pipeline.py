@@ -179,10 +179,7 @@ class _Study:
         from glotta.training.mining import MiningSettings
         from glotta.training.triplets import BuildSettings, build_triplets
 
-        r, d = self.recipe, self.recipe.data
-        if d.miner == ctx.summaries["choose"]["adapt"]:
-            raise GlottaError(f"data.miner {d.miner} is the model being adapted (circular negatives)",
-                              fix="mine with bm25 or another model")
+        r, d = self.recipe, self.recipe.data  # a miner that may be the adapted model: refused by the recipe
         settings = BuildSettings(PairSettings(d.pairs, pairs_per_document=d.pairs_per_document),
                                  MiningSettings(num_negatives=d.num_negatives, range_max=max(10, d.num_negatives)),
                                  d.miner, self.language, r.seed, max_documents=d.max_documents)
@@ -282,7 +279,7 @@ class _Study:
                          limit, ctx.work, self.progress)
         custom = result.summaries[0]
         general = {s.benchmark: round(s.delta, 3) for s in result.summaries[1:]}
-        before, after = (stored_per_query(e) for e in self._per_query(ctx.work / "results", base, model, task[0]))
+        before, after = (stored_per_query(outcomes[0].scores) for outcomes in result.outcomes["custom test"])
         difference, p_value = paired_test(after, before)
         wins = custom.delta > 0 and difference.low > 0
         kept = all(-delta <= limit for delta in general.values())
@@ -330,8 +327,10 @@ class _Study:
     def _options(self):
         from glotta.api import encoder_options
 
-        return encoder_options(device=self.recipe.device,
-                               cache=True if self.recipe.cache is None else self.recipe.path(self.recipe.cache))
+        return encoder_options(device=self.recipe.device, cache=self._cache())
+
+    def _cache(self) -> bool | Path:
+        return True if self.recipe.cache is None else self.recipe.path(self.recipe.cache)
 
     def _load(self, entry: str, split: str | None = None) -> list:
         from glotta.api import collect_tasks
@@ -342,7 +341,7 @@ class _Study:
         import glotta
 
         return glotta.evaluate(models, tasks, out, split=split, device=self.recipe.device,
-                               cache=True if self.recipe.cache is None else self.recipe.path(self.recipe.cache),
+                               cache=self._cache(),
                                progress=self.progress)
 
     def _miner(self, name: str):
@@ -369,12 +368,6 @@ class _Study:
         return score_sweep(models, self._load(str(task), "dev"), self._load(constraint), work / "sweep", False,
                            self._options(), self.progress)
 
-    def _per_query(self, results: Path, base: str, model: str, task) -> list[dict]:
-        """The stored per-query test entries of both models (the runner writes them in MTEB's layout)."""
-        from glotta.evaluation.runner import run_evaluation
-
-        outcomes = run_evaluation([task], [base, model], results, self._options(), False, self.progress)
-        return [o.scores for o in outcomes]
 
 
 def _tune_dev_share(queries: dict[str, int]) -> float:

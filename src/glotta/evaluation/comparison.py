@@ -20,6 +20,7 @@ class Comparison:
     summaries: list  # BenchmarkChange per group
     tables: list[TableData]
     figures: list[Path]
+    outcomes: dict  # group label -> (base outcomes, tuned outcomes), task by task
 
     def record(self, base: str, tuned: str, drop_points: float) -> dict:
         return {
@@ -44,11 +45,12 @@ def compare(base: str, tuned: str, groups: list[tuple[str, list]], results: Path
     from glotta.analysis.forgetting import benchmark_change, benchmark_change_table, task_change_table, task_changes
     from glotta.evaluation.runner import run_evaluation
 
-    changes, names = [], None
+    changes, names, by_group = [], None, {}
     for label, tasks in groups:
         # Both models in one run: both load (and a bad one is refused) before any result is written.
         outcomes = run_evaluation(tasks, [base, tuned], results, options, overwrite, progress)
         before, after = outcomes[:len(tasks)], outcomes[len(tasks):]
+        by_group[label] = (before, after)
         names = (before[0].model, after[0].model)
         if (before[0].model, before[0].revision) == (after[0].model, after[0].revision):
             raise GlottaError("base and tuned are the same model (same name and weights)",
@@ -61,7 +63,7 @@ def compare(base: str, tuned: str, groups: list[tuple[str, list]], results: Path
     tables = [benchmark_change_table(summaries, drop_points),
               task_change_table(changes, base_name, tuned_name, drop_points)]
     return Comparison(base_name, tuned_name, changes, summaries, tables,
-                      forgetting_figure(changes, base_name, tuned_name, figures))
+                      forgetting_figure(changes, base_name, tuned_name, figures), by_group)
 
 
 def mean_main_score(outcomes) -> float:
