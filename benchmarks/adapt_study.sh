@@ -6,9 +6,9 @@
 #   bash benchmarks/adapt_study.sh nl|it
 #
 # nl: the Dutch statutes (wetten_laws_markdown); it: gutenberg_it. Sized for 2 CPU cores: a
-# benchmark of 600 documents (heading queries, split dev / test by document), triplets from
-# all other documents (sentence pairs, BM25 negatives), 4 trials of 30-150 steps (the study's
-# 10k-50k x 0.003; learning rate up to 2e-5: benchmarks/adapt_space.yaml), batch 16, sequences
+# benchmark of 1500 documents (heading queries, split dev / test by document), triplets from
+# all other documents (sentence pairs, BM25 negatives), 3 trials of 30-150 steps (the study's
+# 10k-50k x 0.003; temperature 0.01-0.03, learning rate up to 1e-5: benchmarks/adapt_space.yaml), batch 16, sequences
 # cut to 64 tokens while training. Models and stage
 # folders go to $RUNS (default /tmp/glotta-adapt-runs); the report, the stage summaries and the
 # log to benchmarks/out/adapt/<lang>/.
@@ -34,9 +34,9 @@ documents: [$documents]
 candidates: [$e5, sentence-transformers/all-MiniLM-L6-v2]
 adapt: $e5
 output: $runs/study-$lang
-benchmark: {sources: [heading], queries: 400, per_document: 1, dev_share: 0.5, max_documents: 600}
+benchmark: {sources: [heading], queries: 800, per_document: 1, dev_share: 0.5, max_documents: 1500}
 data: {pairs: sentence, miner: bm25, pairs_per_document: 2, num_negatives: 1}
-budget: {trials: 4, space: $here/benchmarks/adapt_space.yaml, steps_scale: 0.003, batch_size: 16, max_seq_length: 64, eval_queries: 200, eval_steps: 50,
+budget: {trials: 3, space: $here/benchmarks/adapt_space.yaml, steps_scale: 0.003, batch_size: 16, max_seq_length: 64, eval_queries: 200, eval_steps: 50,
          max_general_drop: 0.5, constraint_task: $constraint, merge: [0.25, 0.5, 0.75]}
 YAML
 cp "$runs/recipe-$lang.yaml" "$out/recipe.yaml"

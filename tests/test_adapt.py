@@ -36,12 +36,14 @@ benchmark: {{queries: 30, max_documents: 50, per_document: 1}}
 data: {{pairs_per_document: 2}}
 budget: {{trials: 2, space: space.yaml, steps_scale: 1.0, batch_size: 8, eval_steps: 2, eval_queries: 10,
           max_seq_length: 64, constraint_task: en/xquad_en_small, merge: {merge}}}
+trim: {trim}
 """
 
 
-def write_recipe(folder: Path, output: str = "out", merge: str = "[0.5]") -> Path:
+def write_recipe(folder: Path, output: str = "out", merge: str = "[0.5]", trim: str = "{}") -> Path:
     path = folder / f"recipe-{Path(output).name}.yaml"
-    path.write_text(RECIPE.format(output=output, merge=merge, mteb=DATA / "mteb-results"), encoding="utf-8")
+    path.write_text(RECIPE.format(output=output, merge=merge, mteb=DATA / "mteb-results", trim=trim),
+                    encoding="utf-8")
     return path
 
 
@@ -117,6 +119,19 @@ def test_a_changed_merge_setting_reruns_only_the_merge_and_the_verdict(study, tm
     assert [row["alpha"] for row in stage(out, "merge")["summary"]["sweep"]] == [0.0, 0.25, 0.5, 1.0]
 
 
+def test_a_trim_stage_tunes_the_trimmed_model_and_the_verdict_keeps_the_untrimmed_base(study, tmp_path):
+    out = tmp_path / "trimmed"
+    shutil.copytree(study["out"], out)
+    result = adapt(load_recipe(write_recipe(study["root"], output=str(out), trim="{size: 1500}")))
+    assert [r.name for r in result.stages if not r.skipped] == ["trim", "tune", "merge", "verdict"]
+    assert stage(out, "trim")["summary"]["vocabulary"] == 1500
+    for folder in (out / "trim" / "trimmed", out / "tune" / "tuned"):
+        config = json.loads(next(folder.rglob("config.json")).read_text(encoding="utf-8"))
+        assert config["vocab_size"] == 1500, folder
+    assert result.verdict["custom_test"]["base"] == study["result"].verdict["custom_test"]["base"]
+    assert "Vocabulary trim (glotta trim)" in (out / "report.md").read_text(encoding="utf-8")
+
+
 def test_a_run_killed_in_the_tune_stage_resumes_to_the_same_numbers(study, tmp_path):
     out = tmp_path / "killed"
     shutil.copytree(study["out"], out)
@@ -151,6 +166,9 @@ def test_a_run_killed_in_the_tune_stage_resumes_to_the_same_numbers(study, tmp_p
     ("language: nl\ndocuments: [missing/]\ncandidates: [tiny-a]\noutput: o\n", ["missing/"]),
     ("language: nl\ndocuments: [docs.jsonl]\ncandidates: [tiny-a]\noutput: o\ndata: {miner: tiny-a}\n",
      ["circular"]),
+    ("language: nl\ndocuments: [docs.jsonl]\ncandidates: [tiny-a]\noutput: o\ntrim: {size: 0}\n", ["trim.size"]),
+    ("language: nl\ndocuments: [docs.jsonl]\ncandidates: [tiny-a]\noutput: o\ntrim: {size: 9, keep: [en.txt]}\n",
+     ["trim.keep", "en.txt"]),
 ])
 def test_a_bad_recipe_is_one_message_naming_the_key(tmp_path, text, mentions):
     with (DATA / "corpora/nl/wetten_laws_markdown/docs.jsonl").open(encoding="utf-8") as stream:

@@ -3,10 +3,11 @@
 shortlist (language leaderboard from MTEB results) -> benchmark (``rag build``, dev / test split
 by document) -> choose (candidates on the custom benchmark and the protected general tasks) ->
 data (triplets from the documents that hold no dev or test query, mined by a model other than
-the one adapted, leakage-checked) -> adapt (``tune`` on the dev split under the forgetting
-constraint, then the merge sweep) -> verdict (base vs adapted on the held-out test split and the
-protected tasks). The test queries come from the benchmark's sources (headings by default), the
-training pairs from another generator (sentences), so a gain is not the generator learned back.
+the one adapted, leakage-checked) -> trim (optional: ``glotta trim`` on the training documents)
+-> tune (on the dev split under the forgetting constraint) -> merge (the sweep) -> verdict (base
+vs adapted on the held-out test split and the protected tasks). The test queries come from the
+benchmark's sources (headings by default), the training pairs from another generator
+(sentences), so a gain is not the generator learned back.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from glotta.data.languages import iso639_3
 from glotta.errors import GlottaError
 
 TASK, TRAIN_DOCUMENTS, TRIPLETS = "custom", "train_documents.jsonl", "train.jsonl"
-TUNED, ADAPTED = "tuned", "adapted"
+TRIMMED, TUNED, ADAPTED = "trimmed", "tuned", "adapted"
 # tune splits its target by query and keeps the rest for its own verdict; here the verdict is the
 # benchmark's test split (other documents), so nearly all dev queries go to the trials
 TUNE_DEV_SHARE = 0.95
@@ -81,10 +82,12 @@ class _Study:
                   self.choose),
             Stage("data", {"seed": r.seed, **asdict(r.data)}, tuple(r.path(g) for g in r.data.general),
                   ("benchmark", "choose"), self.data),
+            *([Stage("trim", asdict(r.trim), tuple(r.path(k) for k in r.trim.keep), ("benchmark", "choose"),
+                     self.trim)] if r.trim.size is not None else []),
             Stage("tune", {"seed": r.seed, "device": r.device, "constraint": self._constraint_task(),
                            **{k: v for k, v in asdict(r.budget).items() if k != "merge"}},
-                  (r.path(r.budget.space),) if r.budget.space != "default" else (), ("benchmark", "choose", "data"),
-                  self.tune),
+                  (r.path(r.budget.space),) if r.budget.space != "default" else (),
+                  ("benchmark", "choose", "data", *(["trim"] if r.trim.size is not None else [])), self.tune),
             Stage("merge", {"merge": r.budget.merge, "max_general_drop": r.budget.max_general_drop}, (),
                   ("benchmark", "choose", "tune"), self.merge),
             Stage("verdict", {"max_general_drop": r.budget.max_general_drop}, (), ("benchmark", "choose", "merge"),
@@ -131,9 +134,10 @@ class _Study:
                                  b.tokenizer or DEFAULT_TOKENIZER, b.chunk_tokens,
                                  sampling=Sampling(b.queries, b.per_document, seed=r.seed), dev_share=b.dev_share,
                                  max_documents=b.max_documents)
-        manifest = build_benchmark(paths, ctx.work / TASK, settings, overwrite=True, say=self.say)
+        read = ingest(paths)
+        manifest = build_benchmark(paths, ctx.work / TASK, settings, overwrite=True, say=self.say, read=read)
         held = {d for ids in manifest["documents by split"].values() for d in ids}
-        training = [d for d in ingest(paths).documents if d.id not in held]
+        training = [d for d in read.documents if d.id not in held]
         lines = [json.dumps({"id": d.id, "title": d.title, "text": d.text}, ensure_ascii=False) for d in training]
         write_text_atomic(ctx.work / TRAIN_DOCUMENTS, "\n".join(lines) + "\n")
         counts = manifest["counts"]
@@ -176,15 +180,17 @@ class _Study:
         from glotta.analysis.tables import triplet_stats_table
         from glotta.analysis.triplet_stats import triplet_statistics
         from glotta.data.pairs import PairSettings, normalise
+        from glotta.training.miners import make_miner
         from glotta.training.mining import MiningSettings
         from glotta.training.triplets import BuildSettings, build_triplets
 
         r, d = self.recipe, self.recipe.data  # a miner that may be the adapted model: refused by the recipe
+        miner = make_miner(r.model(d.miner), self.language, self._options())
         settings = BuildSettings(PairSettings(d.pairs, pairs_per_document=d.pairs_per_document),
                                  MiningSettings(num_negatives=d.num_negatives, range_max=max(10, d.num_negatives)),
-                                 d.miner, self.language, r.seed, max_documents=d.max_documents)
+                                 miner.name, self.language, r.seed, max_documents=d.max_documents)
         built = build_triplets([ctx.done["benchmark"] / TRAIN_DOCUMENTS], ctx.work / "triplets", settings,
-                               self._miner(d.miner), self.progress)
+                               miner, self.progress)
         queries = ctx.done["benchmark"] / TASK / "queries.jsonl"
         asked = {normalise(json.loads(line)["text"]) for line in queries.read_text(encoding="utf-8").splitlines()}
         rows = (json.loads(line) for line in
@@ -205,6 +211,22 @@ class _Study:
             [triplet_stats_table(stats, "triplets used for tuning")]), ctx.work)
         return {"rows": len(kept), "left out (benchmark query)": leaked,
                 "shards reused": built.get("shards reused", 0)}
+
+    def trim(self, ctx: StageContext) -> dict:
+        from glotta.trimming.tables import coverage_table
+        from glotta.trimming.trim import TrimSettings, trim_model
+
+        t = self.recipe.trim
+        settings = TrimSettings(ctx.summaries["choose"]["adapt"], [ctx.done["benchmark"] / TRAIN_DOCUMENTS],
+                                self.language, t.size, ctx.work / TRIMMED, t.min_count,
+                                [self.recipe.path(k) for k in t.keep], overwrite=True,
+                                word_frequencies=list(t.word_frequencies))
+        report = trim_model(settings, self.progress).report
+        save_section(Section("Vocabulary trim (glotta trim)", [
+            "counted on the training documents" + (f" (always kept: the tokens of {', '.join(t.keep)})" if t.keep
+                                                   else "") + "; tuning starts from the trimmed model, the "
+            "verdict compares against the untrimmed base", *report["warnings"]], [coverage_table(report)]), ctx.work)
+        return {"vocabulary": report["vocabulary"]["trimmed"], "parameters ratio": report["parameters"]["ratio"]}
 
     def tune(self, ctx: StageContext) -> dict:
         from glotta.tuning.results import export, trial_table
@@ -233,7 +255,7 @@ class _Study:
         if ctx.summaries["tune"]["trial"] is None:
             save_section(Section("Merge sweep", ["no tuned model: nothing to merge"]), ctx.work)
             return {"model": None}
-        base, tuned = ctx.summaries["choose"]["adapt"], ctx.done["tune"] / TUNED
+        base, tuned = self._start(ctx), ctx.done["tune"] / TUNED
         sweep = self._sweep(base, tuned, ctx.done["benchmark"] / TASK, self._constraint_task(), ctx.work)
         best = _best_alpha(sweep.rows, self.recipe.budget.max_general_drop)
         if best["alpha"] < 1:
@@ -253,7 +275,7 @@ class _Study:
         space = (default_space(b.steps_scale, bool(r.data.general)) if b.space == "default"
                  else load_space(r.path(b.space), b.steps_scale))
         return TuneSettings(
-            model=ctx.summaries["choose"]["adapt"], data=(str(ctx.done["data"] / TRIPLETS),),
+            model=self._start(ctx), data=(str(ctx.done["data"] / TRIPLETS),),
             target_task=str(ctx.done["benchmark"] / TASK), target_split="dev", general_task=self._constraint_task(),
             space=space, general=tuple(str(r.path(g)) for g in r.data.general), max_general_drop=b.max_general_drop,
             eval_queries=b.eval_queries, eval_steps=b.eval_steps, batch_size=b.batch_size,
@@ -295,6 +317,10 @@ class _Study:
                 "protected_points": general, "model": adapted}
 
     # helpers --------------------------------------------------------------------------------------
+    def _start(self, ctx: StageContext) -> str:
+        """The model tuning starts from and merges back into: the trimmed one when there is a trim stage."""
+        return str(ctx.done["trim"] / TRIMMED) if "trim" in ctx.done else ctx.summaries["choose"]["adapt"]
+
     def _mteb_results(self) -> Path | None:
         from glotta.config import resolve_data_root
 
@@ -343,15 +369,6 @@ class _Study:
         return glotta.evaluate(models, tasks, out, split=split, device=self.recipe.device,
                                cache=self._cache(),
                                progress=self.progress)
-
-    def _miner(self, name: str):
-        from glotta.training.miners import BM25Miner, DenseMiner
-
-        if name.lower() in {"bm25", "bm25s"}:
-            return BM25Miner(self.language)
-        from glotta.encoders.registry import resolve_model
-
-        return DenseMiner(resolve_model(self.recipe.model(name), self._options()).encoder)
 
     def _sweep(self, base: str, tuned: Path, task: Path, constraint: str, work: Path):
         from glotta.evaluation.comparison import score_sweep

@@ -44,6 +44,17 @@ class DataRecipe:
 
 
 @dataclass(frozen=True)
+class TrimRecipe:
+    """Optional vocabulary trim (``glotta trim``) of the model to adapt, before tuning, counted on the
+    training documents only (the dev and test documents decide nothing before the verdict)."""
+
+    size: int | None = None  # tokens to keep; none: no trim stage
+    min_count: int = 2
+    keep: tuple[str, ...] = ()  # corpora whose tokens are always kept, e.g. English ones to protect eng
+    word_frequencies: tuple[str, ...] = ()  # 'word<TAB>count' files or 'wordfreq[:LANG]', filling the size
+
+
+@dataclass(frozen=True)
 class BudgetRecipe:
     """How much tuning the machine can afford (the Italian study's steps times ``steps_scale``)."""
 
@@ -74,6 +85,7 @@ class Recipe:
     cache: str | None = None  # embedding cache folder; default glotta's
     benchmark: BenchmarkRecipe = field(default_factory=BenchmarkRecipe)
     data: DataRecipe = field(default_factory=DataRecipe)
+    trim: TrimRecipe = field(default_factory=TrimRecipe)
     budget: BudgetRecipe = field(default_factory=BudgetRecipe)
     folder: Path = Path(".")  # where the recipe file is: relative paths start there
 
@@ -165,6 +177,8 @@ def check(recipe: Recipe, path: Path) -> Recipe:
         (data.pairs_per_document >= 1, "data.pairs_per_document", "1 or more"),
         (data.num_negatives >= 1, "data.num_negatives", "1 or more"),
         (data.max_documents is None or data.max_documents >= 1, "data.max_documents", "1 or more"),
+        (recipe.trim.size is None or recipe.trim.size >= 1, "trim.size", "a number of tokens >= 1, e.g. 50000"),
+        (recipe.trim.min_count >= 1, "trim.min_count", "1 or more"),
         (budget.trials >= 1, "budget.trials", "1 or more"),
         (0 < budget.steps_scale <= 1, "budget.steps_scale", "in (0, 1], e.g. 0.005"),
         (budget.batch_size >= 2, "budget.batch_size", "2 or more (in-batch negatives)"),
@@ -184,8 +198,9 @@ def check(recipe: Recipe, path: Path) -> Recipe:
         raise GlottaError(f"data.miner {recipe.data.miner} may be the model being adapted: its negatives would "
                           "reinforce its own blind spots (circular negatives)", path=path,
                           fix="mine with bm25 or a model that is not a candidate for adapting")
-    for value in recipe.documents:
-        if not recipe.path(value).exists():
-            raise GlottaError(f"documents: {value} does not exist", path=path, fix="check the path (relative to "
-                              "the recipe's folder)")
+    for key, values in (("documents", recipe.documents), ("trim.keep", recipe.trim.keep)):
+        for value in values:
+            if not recipe.path(value).exists():
+                raise GlottaError(f"{key}: {value} does not exist", path=path, fix="check the path (relative to "
+                                  "the recipe's folder)")
     return replace(recipe, language=normalise_language(recipe.language, where=str(path)))

