@@ -250,13 +250,16 @@ def build_trainer(model, prompts, data: TrainingData, settings: TrainSettings, w
 def train(model_name: str, data: TrainingData, out: Path, settings: TrainSettings, *,
           evaluators: list | None = None, overwrite: bool = False, callbacks: list | None = None,
           describe: dict | None = None, notes: dict | None = None, loaded: tuple | None = None,
-          before_training: Callable[[Path], dict] | None = None, log: bool = True) -> TrainRun:
+          before_training: Callable[[Path], dict] | None = None, log: bool = True,
+          initial: dict | None = None) -> TrainRun:
     """Fine-tune ``model_name`` on ``data``; resumes from ``<out>-checkpoints`` when it holds this run.
 
     ``describe`` is part of the run's identity (a resume must match it); ``notes`` only goes
     into the final ``glotta_training.json``; ``loaded`` is ``load_model``'s result when the
     caller already holds it. ``before_training(checkpoint folder)`` runs on the main process
     once the run is known to take steps, before the first one; what it returns joins ``notes``.
+    ``initial`` is the evaluators' metrics before the first step when the caller holds them already
+    (tune scores the base once per study), so no evaluation of the whole dev corpus is repeated.
     """
     refuse_existing(out, overwrite)
     model, prompts = loaded or load_model(model_name, settings.device)
@@ -283,7 +286,8 @@ def train(model_name: str, data: TrainingData, out: Path, settings: TrainSetting
     resume = _broadcast_resume(resume, work)
     if before_training is not None and _is_main_process():
         notes = {**(notes or {}), **before_training(work)}
-    initial = _initial_evaluation(trainer, work, resume) if evaluators else []
+    initial = [{**initial, "step": 0}] if initial is not None else \
+        _initial_evaluation(trainer, work, resume) if evaluators else []
     result = trainer.train(resume_from_checkpoint=resume)
     history = initial + trainer.state.log_history
     evaluations = {k: v for entry in history for k, v in entry.items() if k.startswith("eval_")}

@@ -71,15 +71,14 @@ class TrialWatch(TrainerCallback):
 
     def __init__(self, trial, study, base: dict, settings: TuneSettings):
         self.trial, self.study, self.base, self.settings = trial, study, base, settings
-        self.curve: dict[int, float] = {}
+        self.curve: dict[int, float] = {0: 0.0}  # the base, scored once for the whole study
+        trial.set_user_attr("curve", {"0": 0.0})
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         step = state.global_step
         gain, drop = points(self.base, {TARGET: ndcg(metrics, TARGET), GENERAL: ndcg(metrics, GENERAL)})
         self.curve[step] = gain
         self.trial.set_user_attr("curve", {str(k): round(v, 4) for k, v in self.curve.items()})
-        if step == 0:
-            return
         if drop > self.settings.stop_drop:
             raise Stopped(f"forgetting: general drop {drop:.2f} points at step {step} "
                           f"(limit {self.settings.stop_drop})")
@@ -158,8 +157,9 @@ class Objective:
                       for name in (TARGET, GENERAL)]
         tuned = folder / "tuned"
         watch = TrialWatch(trial, trial.study, self.base, s)
+        base = {f"eval_{name}_cosine_ndcg@10": score for name, score in self.base.items()}
         train(s.model, data, tuned, train_settings, evaluators=evaluators, overwrite=True, callbacks=[watch],
-              loaded=loaded, log=False)
+              loaded=loaded, log=False, initial=base)
         final = folder / "model"
         alpha = params["merge_alpha"]
         if alpha < 1.0:  # post-hoc, without retraining: the merge is what the trial scores and keeps
