@@ -72,6 +72,7 @@ class _Study:
         candidates = [r.model(c) for c in r.candidates]
         protected = [self._protected(p) for p in self.protect]
         local = tuple(Path(c) for c in candidates if Path(c).is_dir())
+        trimming = r.trim.size is not None
         return [
             Stage("shortlist", {"language": self.language, "shortlist": r.shortlist}, (mteb,) if mteb else (), (),
                   self.shortlist),
@@ -83,11 +84,11 @@ class _Study:
             Stage("data", {"seed": r.seed, **asdict(r.data)}, tuple(r.path(g) for g in r.data.general),
                   ("benchmark", "choose"), self.data),
             *([Stage("trim", asdict(r.trim), tuple(r.path(k) for k in r.trim.keep), ("benchmark", "choose"),
-                     self.trim)] if r.trim.size is not None else []),
+                     self.trim)] if trimming else []),
             Stage("tune", {"seed": r.seed, "device": r.device, "constraint": self._constraint_task(),
                            **{k: v for k, v in asdict(r.budget).items() if k != "merge"}},
                   (r.path(r.budget.space),) if r.budget.space != "default" else (),
-                  ("benchmark", "choose", "data", *(["trim"] if r.trim.size is not None else [])), self.tune),
+                  ("benchmark", "choose", "data", *(["trim"] if trimming else [])), self.tune),
             Stage("merge", {"merge": r.budget.merge, "max_general_drop": r.budget.max_general_drop}, (),
                   ("benchmark", "choose", "tune"), self.merge),
             Stage("verdict", {"max_general_drop": r.budget.max_general_drop}, (), ("benchmark", "choose", "merge"),
@@ -185,7 +186,7 @@ class _Study:
         from glotta.training.triplets import BuildSettings, build_triplets
 
         r, d = self.recipe, self.recipe.data  # a miner that may be the adapted model: refused by the recipe
-        miner = make_miner(r.model(d.miner), self.language, self._options())
+        miner = make_miner(r.model(d.miner), self.language, self._options)
         settings = BuildSettings(PairSettings(d.pairs, pairs_per_document=d.pairs_per_document),
                                  MiningSettings(num_negatives=d.num_negatives, range_max=max(10, d.num_negatives)),
                                  miner.name, self.language, r.seed, max_documents=d.max_documents)

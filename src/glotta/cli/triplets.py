@@ -67,7 +67,6 @@ def triplets_build_command(
     from glotta.data.corpus import check_corpus_files
     from glotta.data.languages import iso639_3, normalise_language
     from glotta.data.pairs import PairSettings
-    from glotta.encoders.registry import BM25_NAMES
     from glotta.training.miners import make_miner
     from glotta.training.mining import MiningSettings
     from glotta.training.triplets import BuildSettings, build_triplets
@@ -95,10 +94,10 @@ def triplets_build_command(
         pair_settings = SyntheticSettings(language, topic_list, round_trip_k=round_trip_k)
     else:
         pair_settings = PairSettings(strategy=pairs)
-    options = None
-    if miner.lower() not in BM25_NAMES:
+    def options():
         quiet_libraries()
-        options = encoder_options(None, False, batch_size, device, backend=backend, precision=precision)
+        return encoder_options(None, False, batch_size, device, backend=backend, precision=precision)
+
     ranker = make_miner(miner, language, options, "faiss" if faiss else "numpy")
     settings = BuildSettings(pair_settings, mining, ranker.name, language, seed, shard_size, max_documents)
     with progress_bars() as bars:

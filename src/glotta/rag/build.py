@@ -107,7 +107,7 @@ def build_benchmark(paths: list[str | Path], out: str | Path, settings: BuildSet
         raise GlottaError("no query source", parameter="sources",
                           fix="give --queries (heading, cloze, llm) and/or --questions FILE")
     tokenizer = load_tokenizer(settings.tokenizer)
-    read = read or ingest(paths)
+    read = read if read is not None else ingest(paths)
     documents = read.documents[: settings.max_documents]
     say(f"read {len(documents):,} documents ({len(read.skipped)} files skipped)")
     chunked = chunk_documents(documents, tokenizer, settings.chunk_tokens, settings.overlap)

