@@ -1,9 +1,9 @@
 """(query, positive) pairs from documents, with the leakage check the Italian study lacked.
 
 Strategies:
-- ``sentence``: one sentence of a paragraph is the query; the rest of the paragraph, *with that
-  sentence removed*, is the positive (the study's builder left it in: a model then learns string
-  matching).
+- ``sentence``: one sentence of a paragraph (split by ``glotta.data.sentences``) is the query; the
+  rest of the paragraph, *with that sentence removed*, is the positive (the study's builder left it
+  in: a model then learns string matching).
 - ``title``: the document title is the query, its first paragraph the positive.
 - ``given``: the user's own ``{"query","positive"}`` pairs (read by CorpusReader(given_pairs=True)).
 - ``synthetic``: an LLM writes the query (``glotta.training.synthetic``).
@@ -21,13 +21,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from glotta.data.corpus import CorpusDocument
+from glotta.data.sentences import sentence_splitter
 from glotta.errors import GlottaError
 
 PAIR_STRATEGIES = ("sentence", "title", "given", "synthetic")
-# A sentence ends at . ! ? … (plus closing quotes/brackets) followed by space and an uppercase
-# letter, digit or opening quote. Written here because no sentence splitter is a dependency and
-# this rule is enough for Italian and Dutch prose; abbreviations occasionally split early.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'»”)\]]*\s+(?=[\"'«“(\[]?[A-ZÀ-Ý0-9])")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -70,10 +67,6 @@ def leaks(query: str, positive: str) -> bool:
     return bool(needle) and needle in normalise(positive)
 
 
-def split_sentences(paragraph: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(paragraph) if s.strip()]
-
-
 def _words(text: str) -> int:
     return len(text.split())
 
@@ -81,9 +74,10 @@ def _words(text: str) -> int:
 class PairBuilder:
     """Turns documents into pairs; ``dropped`` counts what was left out and why."""
 
-    def __init__(self, settings: PairSettings, seed: int):
+    def __init__(self, settings: PairSettings, seed: int, language: str = "eng"):
         self.settings = settings
         self.rng = random.Random(seed)
+        self.split = sentence_splitter(language)
         self.dropped: Counter = Counter()
 
     def pairs(self, documents: Iterable[CorpusDocument]) -> Iterator[Pair]:
@@ -106,9 +100,14 @@ class PairBuilder:
                 and s.min_positive_words <= _words(positive) <= s.max_positive_words)
 
     def _sentence_pairs(self, document: CorpusDocument) -> Iterator[Pair]:
-        candidates = []
+        s, candidates = self.settings, []
+        # query and positive together are the paragraph's words: a paragraph outside these bounds
+        # yields no pair, and pysbd (milliseconds a paragraph) need not split it
+        fewest, most = s.min_query_words + s.min_positive_words, s.max_query_words + s.max_positive_words
         for paragraph in document.text.split("\n\n"):
-            sentences = split_sentences(paragraph)
+            if not fewest <= _words(paragraph) <= most:
+                continue
+            sentences = [paragraph[start:end].strip() for start, end in self.split(paragraph)]
             if len(sentences) < 2:
                 continue
             index = self.rng.randrange(len(sentences))

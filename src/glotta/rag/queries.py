@@ -12,15 +12,13 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from glotta.data.sentences import sentence_splitter
 from glotta.rag.chunking import Chunk
-from glotta.rag.ingest import Document, Heading, optional_module
+from glotta.rag.ingest import Document, Heading
 
-# pysbd's rule sets; other languages are split with its English rules (abbreviations aside, the same)
-SENTENCE_LANGUAGES = {"ita": "it", "nld": "nl", "eng": "en", "deu": "de", "fra": "fr", "spa": "es", "por": "pt",
-                      "pol": "pl", "dan": "da", "rus": "ru", "ell": "el", "bul": "bg"}
 MIN_CLOZE_SENTENCES = 3  # the chunk keeps at least two sentences of context once one is cut out
 
 
@@ -120,17 +118,6 @@ def heading_queries(documents: list[Document], sampling: Sampling, drops: Counte
                                     hidden_text=hidden, hidden_heading=heading))
     random.Random(f"{sampling.seed}:heading").shuffle(candidates)
     return take(candidates, sampling, drops)
-
-
-def sentence_splitter(language: str) -> Callable[[str], list[tuple[int, int]]]:
-    """(start, end) of each sentence in a text, trailing whitespace excluded (pysbd, rule-based)."""
-    pysbd = optional_module("pysbd")
-    segmenter = pysbd.Segmenter(language=SENTENCE_LANGUAGES.get(language, "en"), clean=False, char_span=True)
-
-    def spans(text: str) -> list[tuple[int, int]]:
-        return [(span.start, span.start + len(span.sent.rstrip())) for span in segmenter.segment(text)
-                if span.sent.strip()]
-    return spans
 
 
 def cloze_queries(documents: list[Document], chunks: list[Chunk], language: str, sampling: Sampling,

@@ -161,7 +161,8 @@ def _build_shard(shard: list[CorpusDocument], number: int, seen: set[int], setti
     counts: Counter = Counter()
     asked = (llm.requests, llm.failures) if llm is not None else (0, 0)
     builder = (SyntheticPairBuilder(settings.pairs, llm, shard_seed)
-               if isinstance(settings.pairs, SyntheticSettings) else PairBuilder(settings.pairs, shard_seed))
+               if isinstance(settings.pairs, SyntheticSettings)
+               else PairBuilder(settings.pairs, shard_seed, settings.language))
     pairs, in_shard = [], set()
     for pair in builder.pairs(shard):
         key = hash((pair.query, pair.positive))
