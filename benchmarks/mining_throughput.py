@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument("--output", "--out", type=Path, default=Path("benchmarks/out"))
     args = parser.parse_args()
     documents = itertools.islice(CorpusReader(sorted(CORPUS.glob("*/docs.jsonl"))), args.documents)
-    pairs = list(PairBuilder(PairSettings(), 42).pairs(documents))
+    pairs = list(PairBuilder(PairSettings(), 42, "ita").pairs(documents))
     queries = len({p.query for p in pairs})
     settings = MiningSettings(strategy="topk-percpos", num_negatives=4, range_max=30)
     with tempfile.TemporaryDirectory() as scratch:

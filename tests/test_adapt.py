@@ -107,6 +107,24 @@ def test_a_rerun_skips_every_stage_and_gives_the_same_report(study):
         before.replace("| ran |", "| skipped |")
 
 
+def test_stages_made_by_other_code_run_again(tmp_path, monkeypatch):
+    """glotta's source is part of every fingerprint: a stage made before the code changed is not reused."""
+    from glotta.adapt import stages as staging
+
+    runs = []
+
+    def step(ctx):
+        runs.append(ctx.work.name)
+        return {"run": len(runs)}
+
+    pipeline = [staging.Stage("one", {"k": 1}, (), (), step), staging.Stage("two", {}, (), ("one",), step)]
+    staging.run_stages(pipeline, tmp_path)
+    assert [r.skipped for r in staging.run_stages(pipeline, tmp_path)] == [True, True]
+    monkeypatch.setattr(staging, "code_digest", lambda: "0" * 64)  # as if a source file had been edited since
+    assert [r.skipped for r in staging.run_stages(pipeline, tmp_path)] == [False, False]
+    assert runs == ["one.partial", "two.partial"] * 2
+
+
 def test_a_changed_merge_setting_reruns_only_the_merge_and_the_verdict(study, tmp_path):
     out = tmp_path / "changed"
     shutil.copytree(study["out"], out)

@@ -84,7 +84,7 @@ def test_same_negatives_as_sentence_transformers(strategy, threshold, st_kwargs,
     from sentence_transformers.util import mine_hard_negatives
 
     documents = itertools.islice(CorpusReader([data_root / "corpora/nl/ud_alpino/docs.jsonl"]), 40)
-    pairs = list(PairBuilder(PairSettings(), 1).pairs(documents))
+    pairs = list(PairBuilder(PairSettings(), 1, "nld").pairs(documents))
     settings = MiningSettings(strategy=strategy, threshold=threshold, num_negatives=3, range_min=1, range_max=12)
     rows, _ = mine_rows(pairs, DenseMiner(minilm), settings, random.Random(0), SilentProgress())
     ours = {(r["query"], r["positive"]): r["negatives"] for r in rows}

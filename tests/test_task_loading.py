@@ -67,6 +67,21 @@ def test_benchmark_file_paths_are_relative_to_the_file(tmp_path, small_task):
     assert task.metadata.name == "xquad_small"
 
 
+def test_a_benchmark_root_names_the_folder_its_paths_start_from(tmp_path, small_task):
+    """root: data, an absolute or relative folder, or nothing; a root that is no folder is refused, not ignored."""
+    elsewhere = tmp_path / "benchmarks"
+    elsewhere.mkdir()
+    for root in (str(small_task.parent), f"../{small_task.parent.relative_to(tmp_path)}"):
+        path = elsewhere / "rooted.yaml"
+        path.write_text(f"name: rooted\nroot: {root}\ntasks:\n  - path: {small_task.name}\n    language: ita\n")
+        (task,) = load_benchmark(str(path)).load_tasks()
+        assert task.metadata.source == str(small_task.resolve())
+    path.write_text(f"name: rooted\nroot: {tmp_path / 'nowhere'}\ntasks:\n  - path: {small_task.name}\n")
+    with pytest.raises(GlottaError, match="is not a folder") as caught:
+        load_benchmark(str(path))
+    assert caught.value.path == str(path) and "root: data" in caught.value.fix
+
+
 def _error(path: Path, **spec) -> GlottaError:
     with pytest.raises(GlottaError) as caught:
         load_task_folder(TaskSpec(path=path, **spec))

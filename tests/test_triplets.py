@@ -23,7 +23,7 @@ def test_sentence_pairs_remove_the_query_and_drop_leaking_ones():
     repeated = "Il treno partì alle sei del mattino da Milano."
     paragraph = (f"{repeated} Era una giornata fredda e grigia di novembre. La stazione era quasi vuota "
                  f"e silenziosa. {repeated} Nessuno aspettava sul binario accanto al nostro vagone.")
-    builder = PairBuilder(PairSettings(min_positive_words=5, pairs_per_document=1), seed=0)
+    builder = PairBuilder(PairSettings(min_positive_words=5, pairs_per_document=1), seed=0, language="ita")
     documents = [CorpusDocument(str(i), "", paragraph, "test") for i in range(20)]
     pairs = list(builder.pairs(documents))
     assert all(pair.query not in pair.positive for pair in pairs)

@@ -1,16 +1,18 @@
 """Stages that are skipped when nothing they depend on changed, and resume when they were cut short.
 
-A stage's fingerprint is a sha256 over its settings, the contents of the files it reads and the
-fingerprints of the stages it follows, so a changed setting re-runs that stage and every stage
-after it, and nothing before. A stage works in ``<out>/<name>.partial/``: a run killed there
-keeps what the stage's own resumable engine wrote (Optuna's journal, triplet shards, the
-embedding cache) and the next run with the same fingerprint continues in it. When the stage
+A stage's fingerprint is a sha256 over its settings, the contents of the files it reads, the
+fingerprints of the stages it follows and glotta's own source, so a changed setting re-runs that
+stage and every stage after it, and nothing before, and changed code re-runs everything. A stage
+works in ``<out>/<name>.partial/``: a run killed there keeps what the stage's own resumable engine
+wrote (Optuna's journal, triplet shards, the embedding cache) and the next run with the same
+fingerprint continues in it. When the stage
 ends, ``stage.json`` (fingerprint, summary, wall time) is written into it and the folder is
 renamed onto ``<out>/<name>/``, so a finished stage is whole or absent.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -20,8 +22,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import glotta
 from glotta.data.atomic import write_json_atomic, write_text_atomic
-from glotta.data.digests import path_digest
+from glotta.data.digests import files_digest, path_digest
 
 STAGE_FILE = "stage.json"
 FINGERPRINT_FILE = "fingerprint"
@@ -54,11 +57,17 @@ class StageResult:
     skipped: bool
 
 
-def fingerprint(stage: Stage, upstream: dict[str, str]) -> str:
-    """The stage's identity; glotta's version is part of it, so an upgrade runs the stages again."""
-    from glotta import __version__
+@functools.cache
+def code_digest() -> str:
+    """sha256 over glotta's Python source. A version number changes only at a release: a stage made
+    by code edited since (a changed pair splitter) must not be reused as if it were this code's."""
+    package = Path(glotta.__file__).parent
+    return files_digest(package, package.rglob("*.py"))
 
-    identity = {"stage": stage.name, "glotta": __version__, "settings": stage.settings,
+
+def fingerprint(stage: Stage, upstream: dict[str, str]) -> str:
+    """The stage's identity: settings, inputs, upstream stages and the code that runs it."""
+    identity = {"stage": stage.name, "glotta": code_digest(), "settings": stage.settings,
                 "inputs": {str(p): path_digest(p) for p in stage.inputs},
                 "after": {name: upstream[name] for name in stage.after}}
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()

@@ -58,7 +58,8 @@ def load_benchmark(name_or_path: str, data_root: Path | None = None) -> Benchmar
     """A shipped benchmark by name, a YAML file by path, or an MTEB benchmark (``mteb:NAME``).
 
     Task paths are relative to the data root when the file says ``root: data`` (the shipped
-    benchmarks do), otherwise to the YAML file's own folder. An MTEB benchmark is one entry
+    benchmarks do), to the folder ``root:`` names (absolute, or relative to the YAML file's folder),
+    or else to the YAML file's own folder. An MTEB benchmark is one entry
     naming it: its tasks come from mteb's registry when loaded (``describe_mteb`` lists them
     without loading).
     """
@@ -83,16 +84,7 @@ def load_benchmark(name_or_path: str, data_root: Path | None = None) -> Benchmar
     if not isinstance(raw, dict) or not isinstance(raw.get("tasks"), list) or not raw["tasks"]:
         raise GlottaError("a benchmark needs a non-empty 'tasks:' list",
                           fix="write 'tasks:' and below it one '- path: <task folder>' line per task", path=where)
-    if raw.get("root") == "data":
-        base = resolve_data_root(data_root)
-        if base is None:
-            raise GlottaError(
-                f"benchmark {raw.get('name', name_or_path)!r} reads the shared data, "
-                "but no data root was found",
-                fix="pass `data_root` or set GLOTTA_DATA to the folder that holds 'tasks/'",
-            )
-    else:
-        base = own_folder
+    base = _task_root(raw.get("root"), own_folder, data_root, where, str(raw.get("name", name_or_path)))
     specs = tuple(
         parse_task_spec(entry, where=f"{where} (task {number})", base=base)
         for number, entry in enumerate(raw["tasks"], start=1)
@@ -102,3 +94,21 @@ def load_benchmark(name_or_path: str, data_root: Path | None = None) -> Benchmar
             raise GlottaError("a task entry needs exactly one of 'path:' (a task folder), 'hf:' (a dataset id) "
                               "and 'mteb:' (an MTEB task name)", fix=ENTRY_FIX, path=f"{where} (task {number})")
     return Benchmark(str(raw.get("name", name_or_path)), str(raw.get("description", "")), specs)
+
+
+def _task_root(root: object, own_folder: Path | None, data_root: Path | None, where: str, name: str) -> Path | None:
+    """The folder a benchmark's task paths are relative to (see ``load_benchmark``)."""
+    if root is None:
+        return own_folder
+    if root == "data":
+        base = resolve_data_root(data_root)
+        if base is None:
+            raise GlottaError(f"benchmark {name!r} reads the shared data, but no data root was found",
+                              fix="pass `data_root` or set GLOTTA_DATA to the folder that holds 'tasks/'")
+        return base
+    folder = (own_folder or Path()) / root if isinstance(root, str) and root.strip() else None
+    if folder is None or not folder.is_dir():
+        raise GlottaError(f"root: {root!r} is not a folder", path=where,
+                          fix="write 'root: data' (the shared data), a folder that holds the task folders "
+                              "(absolute or relative to this file), or leave root: out (this file's folder)")
+    return folder.resolve()
