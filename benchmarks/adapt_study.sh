@@ -6,12 +6,13 @@
 #   bash benchmarks/adapt_study.sh nl|it
 #
 # nl: the Dutch statutes (wetten_laws_markdown); it: gutenberg_it. Sized for 2 CPU cores: a
-# benchmark of 600 documents, up to 2 queries from a held one (nl: heading queries, it: cloze; split
-# dev / test by document), triplets from all other documents (nl: sentence pairs, it: title
-# pairs; BM25 negatives), 2 trials of 50-250 steps (the study's 10k-50k x 0.005; temperature
-# 0.01-0.03, learning rate up to 1e-5: benchmarks/adapt_space.yaml), batch 16, sequences cut to
-# 64 tokens while training, the dev check once at the end of a trial (whole-corpus evaluation is
-# what costs: about 10 minutes for 11k chunks on 2 cores), one merge weight (0.5) in the sweep.
+# benchmark of 600 documents (it: 300 chapters, whose chunks are about as many as 600 statutes'), up
+# to 2 queries from a held one (nl: heading queries, it: cloze; split dev / test by document),
+# triplets from all other documents (nl: sentence pairs, it: title pairs; BM25 negatives), 2 trials
+# of 50-250 steps (the study's 10k-50k x 0.005; temperature 0.01-0.03, learning rate up to 1e-5:
+# benchmarks/adapt_space.yaml), batch 16, sequences cut to 64 tokens while training, the dev check
+# once at the end of a trial (whole-corpus evaluation is what costs: about 10 minutes for 11k chunks
+# on 2 cores), one merge weight (0.5) in the sweep.
 # Models and stage folders go to $RUNS (default /tmp/glotta-adapt-runs); the report, the stage
 # summaries and the log to benchmarks/out/adapt/<lang>/.
 set -euo pipefail
@@ -27,9 +28,9 @@ case "$lang" in
   # have none (each document is a chapter titled "Book - CHAPTER"): cloze queries (a sentence cut out of
   # its chunk) test, title pairs (the chapter's title -> its first paragraph) train
   nl) documents="$data/corpora/nl/wetten_laws_markdown/docs.jsonl" constraint="$data/tasks/nl/retrieval_xquad_nl"
-      sources=heading pairs=sentence ;;
+      sources=heading pairs=sentence documents_held=600 ;;
   it) documents="$data/corpora/it/gutenberg_it/docs.jsonl" constraint="$data/tasks/it/retrieval_xquad_it"
-      sources=cloze pairs=title ;;
+      sources=cloze pairs=title documents_held=300 ;;
   *) echo "usage: $0 nl|it" >&2; exit 2 ;;
 esac
 mkdir -p "$runs" "$out"
@@ -41,7 +42,7 @@ documents: [$documents]
 candidates: [$e5, sentence-transformers/all-MiniLM-L6-v2]
 adapt: $e5
 output: $runs/study-$lang
-benchmark: {sources: [$sources], queries: 800, per_document: 2, dev_share: 0.5, max_documents: 600}
+benchmark: {sources: [$sources], queries: 800, per_document: 2, dev_share: 0.5, max_documents: $documents_held}
 data: {pairs: $pairs, miner: bm25, pairs_per_document: 2, num_negatives: 1}
 budget: {trials: 2, space: $here/benchmarks/adapt_space.yaml, steps_scale: 0.005, batch_size: 16, max_seq_length: 64, eval_queries: 200, eval_steps: 1000,
          max_general_drop: 0.5, constraint_task: $constraint, merge: [0.5]}
