@@ -31,6 +31,23 @@ def test_sentence_pairs_remove_the_query_and_drop_leaking_ones():
     assert builder.dropped["leakage (query inside positive)"] == 20 - len(pairs) > 0
 
 
+def test_title_pairs_skip_a_chapter_s_short_opening_line(data_root):
+    """Gutenberg chapters may open with a heading line or a date: the positive is the first paragraph
+    long enough to be one, not no pair at all."""
+    lines = (data_root / "corpora/it/gutenberg_it/docs.jsonl").read_text(encoding="utf-8").splitlines()[:300]
+    documents = [CorpusDocument(d["id"], d["title"], d["text"], "gutenberg") for d in map(json.loads, lines)]
+    settings = PairSettings("title")
+    pairs = list(PairBuilder(settings, seed=0, language="ita").pairs(documents))
+    short_openings = [d for d in documents if len(d.text.split("\n\n")[0].split()) < settings.min_positive_words]
+    assert len(short_openings) >= 10
+    by_id = {pair.doc_id: pair for pair in pairs}
+    assert len(by_id) >= 298  # one pair a chapter: short openings included
+    for document in short_openings:
+        assert by_id[document.id].query == document.title.strip()
+        assert len(by_id[document.id].positive.split()) >= settings.min_positive_words
+        assert by_id[document.id].positive in " ".join(document.text.split())
+
+
 def test_dutch_sentence_pairs_do_not_end_a_query_at_an_abbreviation(data_root):
     """The statutes cite "Verordening (EG) nr. 216/2008" and "art. 5": a period there ends no sentence
     (a period-plus-capital-or-digit rule ended 99 sentences of these 200 statutes at one)."""

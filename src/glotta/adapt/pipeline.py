@@ -188,7 +188,7 @@ class _Study:
         r, d = self.recipe, self.recipe.data  # a miner that may be the adapted model: refused by the recipe
         miner = make_miner(r.model(d.miner), self.language, self._options)
         settings = BuildSettings(PairSettings(d.pairs, pairs_per_document=d.pairs_per_document),
-                                 MiningSettings(num_negatives=d.num_negatives, range_max=max(10, d.num_negatives)),
+                                 MiningSettings(num_negatives=d.num_negatives, range_max=d.range_max),
                                  miner.name, self.language, r.seed, max_documents=d.max_documents)
         built = build_triplets([ctx.done["benchmark"] / TRAIN_DOCUMENTS], ctx.work / "triplets", settings,
                                miner, self.progress)

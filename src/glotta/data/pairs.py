@@ -4,7 +4,8 @@ Strategies:
 - ``sentence``: one sentence of a paragraph (split by ``glotta.data.sentences``) is the query; the
   rest of the paragraph, *with that sentence removed*, is the positive (the study's builder left it
   in: a model then learns string matching).
-- ``title``: the document title is the query, its first paragraph the positive.
+- ``title``: the document title is the query, its first paragraph of ``min_positive_words`` or more
+  the positive.
 - ``given``: the user's own ``{"query","positive"}`` pairs (read by CorpusReader(given_pairs=True)).
 - ``synthetic``: an LLM writes the query (``glotta.training.synthetic``).
 Every pair passes ``leaks``: a query whose normalised text occurs inside its positive is dropped
@@ -124,9 +125,10 @@ class PairBuilder:
             yield Pair(document.title.strip(), document.text.strip(), document.id, document.source, document.corpus)
 
     def _title_pairs(self, document: CorpusDocument) -> Iterator[Pair]:
-        paragraphs = [p for p in document.text.split("\n\n") if p.strip()]
-        # titles are short by nature: only the positive's length bounds apply
-        if document.title.strip() and paragraphs:
-            positive = " ".join(paragraphs[0].split()[: self.settings.max_positive_words])
-            if _words(positive) >= self.settings.min_positive_words:
-                yield Pair(document.title.strip(), positive, document.id, document.source, document.corpus)
+        # the first paragraph long enough to be a positive: a chapter often opens with a short
+        # heading line ("CAPITOLO I.", a date) that says nothing of the title; titles are short by
+        # nature, so only the positive's length bounds apply
+        opening = next((p for p in document.text.split("\n\n") if _words(p) >= self.settings.min_positive_words), None)
+        if document.title.strip() and opening is not None:
+            positive = " ".join(opening.split()[: self.settings.max_positive_words])
+            yield Pair(document.title.strip(), positive, document.id, document.source, document.corpus)
