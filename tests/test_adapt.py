@@ -186,6 +186,8 @@ def test_a_run_killed_in_the_tune_stage_resumes_to_the_same_numbers(study, tmp_p
      ["circular"]),
     ("language: nl\ndocuments: [docs.jsonl]\ncandidates: [tiny-a]\noutput: o\ndata: {num_negatives: 3, range_max: 2}\n",
      ["data.range_max", "at least data.num_negatives (3)"]),
+    ("language: nl\ndocuments: [docs.jsonl]\ncandidates: [tiny-a]\noutput: o\ndata: {random_negatives: -1}\n",
+     ["data.random_negatives", "0 or more"]),
     ("language: nl\ndocuments: [docs.jsonl]\ncandidates: [tiny-a]\noutput: o\ntrim: {size: 0}\n", ["trim.size"]),
     ("language: nl\ndocuments: [docs.jsonl]\ncandidates: [tiny-a]\noutput: o\ntrim: {size: 9, keep: [en.txt]}\n",
      ["trim.keep", "en.txt"]),

@@ -188,7 +188,8 @@ class _Study:
         r, d = self.recipe, self.recipe.data  # a miner that may be the adapted model: refused by the recipe
         miner = make_miner(r.model(d.miner), self.language, self._options)
         settings = BuildSettings(PairSettings(d.pairs, pairs_per_document=d.pairs_per_document),
-                                 MiningSettings(num_negatives=d.num_negatives, range_max=d.range_max),
+                                 MiningSettings(num_negatives=d.num_negatives, range_max=d.range_max,
+                                                random_negatives=d.random_negatives),
                                  miner.name, self.language, r.seed, max_documents=d.max_documents)
         built = build_triplets([ctx.done["benchmark"] / TRAIN_DOCUMENTS], ctx.work / "triplets", settings,
                                miner, self.progress)

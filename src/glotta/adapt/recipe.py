@@ -42,6 +42,9 @@ class DataRecipe:
     # how deep the miner's ranking is read for them: queries shared by many documents (a book's title
     # over its chapters) need it deeper, since the margin filter drops the equally good ones on top
     range_max: int = 10
+    # random negatives added per pair (the Italian study's hard:random mix); a pair whose hard window
+    # the margin filter emptied still trains with one
+    random_negatives: int = 0
     max_documents: int | None = None
     general: tuple[str, ...] = ()  # general-language pair files tune may mix in
 
@@ -180,6 +183,7 @@ def check(recipe: Recipe, path: Path) -> Recipe:
         (data.pairs_per_document >= 1, "data.pairs_per_document", "1 or more"),
         (data.num_negatives >= 1, "data.num_negatives", "1 or more"),
         (data.range_max >= data.num_negatives, "data.range_max", f"at least data.num_negatives ({data.num_negatives})"),
+        (data.random_negatives >= 0, "data.random_negatives", "0 or more"),
         (data.max_documents is None or data.max_documents >= 1, "data.max_documents", "1 or more"),
         (recipe.trim.size is None or recipe.trim.size >= 1, "trim.size", "a number of tokens >= 1, e.g. 50000"),
         (recipe.trim.min_count >= 1, "trim.min_count", "1 or more"),
