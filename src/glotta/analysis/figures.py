@@ -103,8 +103,13 @@ def forgetting_figure(changes, base_name: str, tuned_name: str, folder: Path) ->
         axis.set_ylim(0, 105)
         axis.grid(axis="y", alpha=0.3)
     axes[0][0].set_ylabel("main score x 100")
-    axes[0][0].legend(fontsize=8, loc="lower left")
-    figure.suptitle("Base vs fine-tuned per task (green: gain, red: loss; labels: change in points)")
+    # above the panels, under the title, not inside one: a panel's low bars (a hard custom benchmark) hid under it
+    from matplotlib.patches import Patch
+
+    keys = [Patch(color="tab:blue", label=base_name), Patch(color="tab:green", label=f"{tuned_name}: gain"),
+            Patch(color="tab:red", label=f"{tuned_name}: loss")]
+    figure.legend(handles=keys, loc="lower center", bbox_to_anchor=(0.5, 0.95), ncols=3, fontsize=8, frameon=False)
+    figure.suptitle("Base vs fine-tuned per task (green: gain, red: loss; labels: change in points)", y=1.03)
     paths = _save(figure, folder, "forgetting")
     plt.close(figure)
     return paths
