@@ -10,9 +10,9 @@
 # to 2 queries from a held one (nl: heading queries, it: cloze; split dev / test by document),
 # triplets from all other documents (nl: sentence pairs, it: title pairs; BM25 negatives), 2 trials
 # of 50-250 steps (the study's 10k-50k x 0.005; temperature 0.01-0.03, learning rate up to 1e-5:
-# benchmarks/adapt_space.yaml), batch 16, sequences cut to 64 tokens while training, the dev check
-# once at the end of a trial (whole-corpus evaluation is what costs: about 10 minutes for 11k chunks
-# on 2 cores), one merge weight (0.5) in the sweep.
+# benchmarks/adapt_space.yaml; it: 1 trial in benchmarks/adapt_space_it.yaml, see below), batch 16,
+# sequences cut to 64 tokens while training, the dev check once at the end of a trial (whole-corpus
+# evaluation is what costs: about 10 minutes for 11k chunks on 2 cores), one merge weight (0.5).
 # Models and stage folders go to $RUNS (default /tmp/glotta-adapt-runs); the report, the stage
 # summaries and the log to benchmarks/out/adapt/<lang>/.
 set -euo pipefail

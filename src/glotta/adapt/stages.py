@@ -5,9 +5,9 @@ fingerprints of the stages it follows and glotta's own source, so a changed sett
 stage and every stage after it, and nothing before, and changed code re-runs everything. A stage
 works in ``<out>/<name>.partial/``: a run killed there keeps what the stage's own resumable engine
 wrote (Optuna's journal, triplet shards, the embedding cache) and the next run with the same
-fingerprint continues in it. When the stage
-ends, ``stage.json`` (fingerprint, summary, wall time) is written into it and the folder is
-renamed onto ``<out>/<name>/``, so a finished stage is whole or absent.
+fingerprint continues in it. When the stage ends, ``stage.json`` (fingerprint, summary, wall time)
+is written into it and the folder is renamed onto ``<out>/<name>/``, so a finished stage is whole or
+absent.
 """
 
 from __future__ import annotations
