@@ -9,8 +9,9 @@
 # benchmark of 600 documents (it: 300 chapters, whose chunks are about as many as 600 statutes'), up
 # to 2 queries from a held one (nl: heading queries, it: cloze; split dev / test by document),
 # triplets from all other documents (nl: sentence pairs, it: title pairs; BM25 negatives), 2 trials
-# of 50-250 steps (the study's 10k-50k x 0.005; temperature 0.01-0.03, learning rate up to 1e-5:
-# benchmarks/adapt_space.yaml; it: 1 trial in benchmarks/adapt_space_it.yaml, see below), batch 16,
+# of 200-275 steps (the study's 40k-55k x 0.005) around the earlier Dutch runs' chosen trial
+# (benchmarks/adapt_space_nl.yaml; runs 2-4 drew from benchmarks/adapt_space.yaml; it: 1 trial in
+# benchmarks/adapt_space_it.yaml, see below), batch 16,
 # sequences cut to 64 tokens while training, the dev check once at the end of a trial (whole-corpus
 # evaluation is what costs: about 10 minutes for 11k chunks on 2 cores), one merge weight (0.5).
 # Models and stage folders go to $RUNS (default /tmp/glotta-adapt-runs); the report, the stage
@@ -32,7 +33,7 @@ case "$lang" in
   # shares few words with its title): the top 100 is mined and a random negative added to every pair;
   # one trial, near the Dutch runs' chosen one (benchmarks/adapt_space_it.yaml)
   nl) documents="$data/corpora/nl/wetten_laws_markdown/docs.jsonl" constraint="$data/tasks/nl/retrieval_xquad_nl"
-      sources=heading pairs=sentence documents_held=600 depth=10 random=0 trials=2 space=adapt_space.yaml ;;
+      sources=heading pairs=sentence documents_held=600 depth=10 random=0 trials=2 space=adapt_space_nl.yaml ;;
   it) documents="$data/corpora/it/gutenberg_it/docs.jsonl" constraint="$data/tasks/it/retrieval_xquad_it"
       sources=cloze pairs=title documents_held=300 depth=100 random=1 trials=1 space=adapt_space_it.yaml ;;
   *) echo "usage: $0 nl|it" >&2; exit 2 ;;
