@@ -90,12 +90,13 @@ def forgetting_figure(changes, base_name: str, tuned_name: str, folder: Path) ->
     widths = [max(2, len([c for c in changes if c.benchmark == b])) for b in benchmarks]
     figure, axes = plt.subplots(1, len(benchmarks), figsize=(1.0 * sum(widths) + 2, 4.5), squeeze=False,
                                 gridspec_kw={"width_ratios": widths})
+    base_color, gain_color, loss_color = "tab:blue", "tab:green", "tab:red"
     for axis, benchmark in zip(axes[0], benchmarks, strict=True):
         mine = [c for c in changes if c.benchmark == benchmark]
         x = np.arange(len(mine))
-        axis.bar(x - 0.2, [100 * c.base for c in mine], 0.4, label=base_name, color="tab:blue")
-        tuned_colors = ["tab:red" if c.delta < 0 else "tab:green" for c in mine]
-        axis.bar(x + 0.2, [100 * c.tuned for c in mine], 0.4, label=tuned_name, color=tuned_colors)
+        axis.bar(x - 0.2, [100 * c.base for c in mine], 0.4, color=base_color)
+        axis.bar(x + 0.2, [100 * c.tuned for c in mine], 0.4,
+                 color=[loss_color if c.delta < 0 else gain_color for c in mine])
         for xi, c in zip(x, mine, strict=True):
             axis.annotate(f"{c.delta:+.1f}", (xi + 0.2, 100 * c.tuned), ha="center", va="bottom", fontsize=7)
         axis.set_xticks(x, [c.task for c in mine], rotation=40, ha="right", fontsize=7)
@@ -106,8 +107,8 @@ def forgetting_figure(changes, base_name: str, tuned_name: str, folder: Path) ->
     # above the panels, under the title, not inside one: a panel's low bars (a hard custom benchmark) hid under it
     from matplotlib.patches import Patch
 
-    keys = [Patch(color="tab:blue", label=base_name), Patch(color="tab:green", label=f"{tuned_name}: gain"),
-            Patch(color="tab:red", label=f"{tuned_name}: loss")]
+    keys = [Patch(color=base_color, label=base_name), Patch(color=gain_color, label=f"{tuned_name}: gain"),
+            Patch(color=loss_color, label=f"{tuned_name}: loss")]
     figure.legend(handles=keys, loc="lower center", bbox_to_anchor=(0.5, 0.95), ncols=3, fontsize=8, frameon=False)
     figure.suptitle("Base vs fine-tuned per task (green: gain, red: loss; labels: change in points)", y=1.03)
     paths = _save(figure, folder, "forgetting")
