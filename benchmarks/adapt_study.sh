@@ -11,9 +11,9 @@
 # triplets from all other documents (nl: sentence pairs, it: title pairs; BM25 negatives), 2 trials
 # of 200-275 steps (the study's 40k-55k x 0.005) around the earlier Dutch runs' chosen trial
 # (benchmarks/adapt_space_nl.yaml; runs 2-4 drew from benchmarks/adapt_space.yaml; it: 1 trial in
-# benchmarks/adapt_space_it.yaml, see below), batch 16,
-# sequences cut to 64 tokens while training, the dev check once at the end of a trial (whole-corpus
-# evaluation is what costs: about 10 minutes for 11k chunks on 2 cores), one merge weight (0.5).
+# benchmarks/adapt_space_it.yaml, see below), batch 16, sequences cut to 64 tokens while training,
+# the dev check once at the end of a trial (whole-corpus evaluation is what costs: about 10 minutes
+# for 11k chunks on 2 cores), one merge weight (0.5).
 # Models and stage folders go to $RUNS (default /tmp/glotta-adapt-runs); the report, the stage
 # summaries and the log to benchmarks/out/adapt/<lang>/.
 set -euo pipefail
